@@ -1,0 +1,134 @@
+package reseller
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// ClientStatus is where a client is in its life cycle.
+type ClientStatus string
+
+// Client statuses. A deleted client stays as a tombstone so that old audit
+// entries still resolve.
+const (
+	ClientActive    ClientStatus = "active"
+	ClientSuspended ClientStatus = "suspended"
+	ClientDeleted   ClientStatus = "deleted"
+)
+
+// Valid reports whether s is a known status.
+func (s ClientStatus) Valid() bool {
+	return s == ClientActive || s == ClientSuspended || s == ClientDeleted
+}
+
+// Client is one of a reseller's own customers, identified by email.
+type Client struct {
+	ID        int64        `json:"id"`
+	AccountID int64        `json:"-"`
+	Email     string       `json:"email"`
+	Name      string       `json:"name"`
+	Status    ClientStatus `json:"status"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
+	Licenses  int          `json:"licenses"` // active licenses held
+}
+
+// MaxEmailLen is the longest email address accepted (RFC 5321 path limit).
+const MaxEmailLen = 254
+
+// MaxNameLen is the longest client or pool name accepted.
+const MaxNameLen = 200
+
+// MaxReasonLen is the longest free-text reason accepted.
+const MaxReasonLen = 1000
+
+// NormalizeEmail validates an email address and returns it trimmed and
+// lower-cased. Returns EINVALID naming the problem.
+func NormalizeEmail(email string) (string, error) {
+	e := strings.TrimSpace(email)
+	switch {
+	case e == "":
+		return "", Errorf(EINVALID, "Email is required.")
+	case len(e) > MaxEmailLen:
+		return "", Errorf(EINVALID, "Email is longer than %d characters.", MaxEmailLen)
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+		return "", Errorf(EINVALID, "Email %q is not a valid address.", e)
+	}
+	return strings.ToLower(e), nil
+}
+
+// ClientAction is something done to a client; see ClientStatus.Check.
+type ClientAction string
+
+// The actions that change a client or its licenses.
+const (
+	DoSuspend    ClientAction = "suspend"
+	DoReactivate ClientAction = "reactivate"
+	DoDelete     ClientAction = "delete"
+	DoAllocate   ClientAction = "allocate"
+	DoRevoke     ClientAction = "revoke"
+)
+
+// Check returns nil if action a is allowed on a client in status s, and an
+// EINVALIDTRANSITION (or ECLIENTSUSPENDED) error otherwise. It is the one place
+// where the client state machine is written down.
+func (s ClientStatus) Check(a ClientAction) error {
+	ok := false
+	switch s {
+	case ClientActive:
+		ok = a != DoReactivate
+	case ClientSuspended:
+		if a == DoAllocate {
+			return Errorf(ECLIENTSUSPENDED, "The client is suspended; reactivate it before allocating a license.")
+		}
+		ok = a != DoSuspend
+	case ClientDeleted:
+		ok = false
+	}
+	if !ok {
+		return Errorf(EINVALIDTRANSITION, "Cannot %s a client that is %s.", a, s)
+	}
+	return nil
+}
+
+// Next returns the status a client in s has after action a.
+func (s ClientStatus) Next(a ClientAction) ClientStatus {
+	switch a {
+	case DoSuspend:
+		return ClientSuspended
+	case DoReactivate:
+		return ClientActive
+	case DoDelete:
+		return ClientDeleted
+	}
+	return s
+}
+
+// ClientFilter selects clients of the actor's account.
+type ClientFilter struct {
+	Status ClientStatus // "" for all but deleted ones; ClientDeleted to see tombstones
+	Search string       // substring of email or name, case-insensitive
+	Cursor string       // from a previous page's NextCursor
+	Limit  int          // 1..MaxPageSize, 0 for DefaultPageSize
+}
+
+// ClientService changes and reads clients. Every method acts for the actor in
+// ctx and is scoped to its account; another account's ids are ENOTFOUND.
+type ClientService interface {
+	// CreateClient onboards a client. EINVALID, EEMAILTAKEN, EFORBIDDEN.
+	CreateClient(ctx context.Context, email, name string) (*Client, error)
+	// FindClientByID returns ENOTFOUND for unknown ids and other accounts' clients.
+	FindClientByID(ctx context.Context, id int64) (*Client, error)
+	// ListClients returns a page of clients and the cursor of the next one ("" at the end).
+	ListClients(ctx context.Context, f ClientFilter) ([]*Client, string, error)
+	// SuspendClient suspends an active client; reason is optional. EINVALIDTRANSITION.
+	SuspendClient(ctx context.Context, id int64, reason string) (*Client, error)
+	// ReactivateClient returns a suspended client to active. EINVALIDTRANSITION.
+	ReactivateClient(ctx context.Context, id int64) (*Client, error)
+	// DeleteClient revokes the client's licenses and deletes it. EINVALIDTRANSITION.
+	DeleteClient(ctx context.Context, id int64) (*Client, error)
+}

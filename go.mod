@@ -1,0 +1,3 @@
+module github.com/resellerconsole/reseller
+
+go 1.26.8

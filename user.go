@@ -1,0 +1,163 @@
+package reseller
+
+import (
+	"context"
+	"time"
+)
+
+// Role is a user's role within an account. Every account has exactly one owner.
+type Role string
+
+// Roles, from most to least privileged.
+const (
+	RoleOwner    Role = "owner"
+	RoleAdmin    Role = "admin"
+	RoleOperator Role = "operator"
+	RoleAuditor  Role = "auditor"
+)
+
+// Roles lists every role, most privileged first.
+var Roles = []Role{RoleOwner, RoleAdmin, RoleOperator, RoleAuditor}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleOwner, RoleAdmin, RoleOperator, RoleAuditor:
+		return true
+	}
+	return false
+}
+
+// Permission is something a role may do.
+type Permission int
+
+// Permissions, as the role table of the design gives them.
+const (
+	PermViewClients   Permission = iota // see clients, pools and licenses
+	PermManageClients                   // create, suspend, reactivate clients; allocate and revoke licenses
+	PermDeleteClients                   // delete clients
+	PermManageTeam                      // add, change and remove users; create and revoke API tokens
+	PermViewAudit                       // view and export the audit log
+)
+
+var rolePerms = map[Role][]Permission{
+	RoleOwner:    {PermViewClients, PermManageClients, PermDeleteClients, PermManageTeam, PermViewAudit},
+	RoleAdmin:    {PermViewClients, PermManageClients, PermDeleteClients, PermManageTeam, PermViewAudit},
+	RoleOperator: {PermViewClients, PermManageClients, PermViewAudit},
+	RoleAuditor:  {PermViewClients, PermViewAudit},
+}
+
+// Can reports whether role r has permission p.
+func (r Role) Can(p Permission) bool {
+	for _, q := range rolePerms[r] {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a member of an account's team. Email is unique across the platform.
+type User struct {
+	ID          int64     `json:"id"`
+	AccountID   int64     `json:"account_id"`
+	Email       string    `json:"email"`
+	Role        Role      `json:"role"`
+	HasPassword bool      `json:"has_password"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Channels through which an action arrives.
+const (
+	ViaWeb = "web"
+	ViaAPI = "api"
+	ViaCLI = "cli"
+)
+
+// Actor is who performs a request: the signed-in user and how they came in.
+// It travels in the request context and is copied into every audit entry.
+type Actor struct {
+	UserID    int64
+	AccountID int64
+	Email     string
+	Role      Role
+	Via       string // ViaWeb, ViaAPI or ViaCLI
+	TokenID   int64  // API token used, 0 if none
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+type actorKey struct{}
+
+// NewContext returns a context carrying the acting user.
+func NewContext(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the acting user of ctx, or nil.
+func ActorFrom(ctx context.Context) *Actor {
+	a, _ := ctx.Value(actorKey{}).(*Actor)
+	return a
+}
+
+// Authorize returns the actor of ctx if it may do p, EUNAUTHORIZED when there
+// is no actor and EFORBIDDEN when its role does not allow p.
+func Authorize(ctx context.Context, p Permission) (*Actor, error) {
+	a := ActorFrom(ctx)
+	if a == nil || a.AccountID == 0 {
+		return nil, Errorf(EUNAUTHORIZED, "Sign in first.")
+	}
+	if !a.Role.Can(p) {
+		return nil, Errorf(EFORBIDDEN, "Your role (%s) does not allow this.", a.Role)
+	}
+	return a, nil
+}
+
+// UserService manages an account's team. Methods that act for a user take the
+// actor from ctx; the platform operator's methods (AddUser with no actor in
+// ctx) are for the CLI.
+type UserService interface {
+	// AddUser adds a user to an account. With an actor in ctx the actor must
+	// have PermManageTeam. An account has exactly one owner: the first user
+	// added may be the owner, a second owner is ECONFLICT (transfer ownership
+	// with SetRole instead). Returns EINVALID, EEMAILTAKEN, ENOTFOUND (account).
+	AddUser(ctx context.Context, accountID int64, email string, role Role) (*User, error)
+	// FindUserByID returns ENOTFOUND for unknown ids and other accounts' users.
+	FindUserByID(ctx context.Context, accountID, id int64) (*User, error)
+	// FindUserByEmail looks a user up platform-wide (for sign-in and the CLI).
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+	// ListUsers lists an account's team.
+	ListUsers(ctx context.Context, accountID int64) ([]*User, error)
+	// SetRole changes a user's role. Setting RoleOwner transfers ownership (owner only).
+	SetRole(ctx context.Context, userID int64, role Role) (*User, error)
+	// RemoveUser removes a user; the owner cannot be removed.
+	RemoveUser(ctx context.Context, userID int64) error
+	// SetPassword sets a user's password (hashed with argon2id).
+	SetPassword(ctx context.Context, userID int64, password string) error
+	// CheckPassword returns the user if email and password match, EUNAUTHORIZED otherwise.
+	CheckPassword(ctx context.Context, email, password string) (*User, error)
+}
+
+// Token is an API token. The secret is shown once, at creation, and stored hashed.
+type Token struct {
+	ID         int64      `json:"id"`
+	AccountID  int64      `json:"account_id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// TokenService issues and checks API tokens.
+type TokenService interface {
+	// CreateToken issues a token for a user and returns it with its secret.
+	CreateToken(ctx context.Context, userID int64, name string) (*Token, string, error)
+	// Authenticate returns the actor for a token secret, EUNAUTHORIZED if unknown or revoked.
+	Authenticate(ctx context.Context, secret string) (*Actor, error)
+	// ListTokens lists an account's tokens.
+	ListTokens(ctx context.Context, accountID int64) ([]*Token, error)
+	// RevokeToken revokes a token of the actor's account.
+	RevokeToken(ctx context.Context, tokenID int64) error
+}
