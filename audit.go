@@ -149,10 +149,11 @@ func (f *AuditFilter) Validate() error {
 	default:
 		return Errorf(EINVALID, "Order must be %q or %q, not %q.", OrderAsc, OrderDesc, f.Order)
 	}
-	return checkLimit(&f.Limit)
+	return CheckLimit(&f.Limit)
 }
 
-func checkLimit(limit *int) error {
+// CheckLimit defaults a zero page size and refuses one out of range (EINVALID).
+func CheckLimit(limit *int) error {
 	switch {
 	case *limit == 0:
 		*limit = DefaultPageSize

@@ -1,0 +1,187 @@
+// Package sqldb is the one store of Reseller Console, over database/sql, for
+// embedded SQLite (modernc.org/sqlite) and PostgreSQL (jackc/pgx/v5). Queries
+// are hand-written with ? placeholders; the few dialect differences live in
+// dialect.go. Public methods open their own transaction; lowercase helpers
+// take the *Tx. Every query is scoped by account.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/resellerconsole/reseller"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is the store. Its methods implement the service interfaces of package
+// reseller.
+type DB struct {
+	rw      *sql.DB // writes; on SQLite one connection, BEGIN IMMEDIATE
+	ro      *sql.DB // reads; on PostgreSQL the same pool as rw
+	dialect dialect
+	dsn     string
+
+	// Now is the clock that fixes each transaction's time. Tests and the demo
+	// set it to write history at chosen times through the ordinary path.
+	Now reseller.Clock
+
+	beforeCommit func() error // test hook: fail a transaction at its last moment
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database that dsn names: a postgres:// URL, or else the path
+// of a SQLite file (created if missing). It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{dsn: dsn, Now: time.Now}
+	var err error
+	if IsPostgres(dsn) {
+		db.dialect = postgresDialect
+		if db.rw, err = sql.Open("pgx", dsn); err != nil {
+			return nil, err
+		}
+		db.rw.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
+		db.rw.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
+		db.ro = db.rw
+	} else {
+		db.dialect = sqliteDialect
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		if path == "" {
+			return nil, fmt.Errorf("sqldb: empty database path")
+		}
+		// Pragmas go in the DSN so every pooled connection gets them.
+		// synchronous=FULL: an acknowledged action survives power loss.
+		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+			"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+		if db.rw, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+			return nil, err
+		}
+		// One writer connection: SQLite has one writer anyway, and queueing in
+		// Go is cheaper and fairer than spinning on SQLITE_BUSY.
+		db.rw.SetMaxOpenConns(1)
+		if db.ro, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+			db.rw.Close()
+			return nil, err
+		}
+		db.ro.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	}
+	if err := db.rw.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: open %s: %w", db.dialect.name, err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.rw.Close()
+	if db.ro != db.rw {
+		if e := db.ro.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Dialect names the database: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// SQL returns the write handle, for tests and tools that inspect the database.
+func (db *DB) SQL() *sql.DB { return db.rw }
+
+// Tx is a write transaction with its time fixed once at its start.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// begin starts a write transaction.
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now())}, nil
+}
+
+// beginRead starts a read-only transaction: one consistent snapshot.
+func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
+	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect.name == "postgres", Isolation: db.dialect.snapshot})
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now())}, nil
+}
+
+// update runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if db.beforeCommit != nil {
+		if err := db.beforeCommit(); err != nil {
+			return err
+		}
+	}
+	return translate(tx.tx.Commit())
+}
+
+// view runs fn in a read transaction.
+func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.tx.Rollback()
+	return fn(tx)
+}
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	r, err := tx.tx.ExecContext(ctx, tx.db.dialect.rebind(q), args...)
+	return r, translate(err)
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.dialect.rebind(q), args...)
+	return rows, translate(err)
+}
+
+// row is a *sql.Row whose Scan translates driver errors.
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error { return translate(r.r.Scan(dest...)) }
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) row {
+	return row{tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(q), args...)}
+}
+
+// micros converts a time to the stored integer microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts stored microseconds to a UTC time.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// nullTime converts a nullable microsecond column.
+func nullTime(us sql.NullInt64) *time.Time {
+	if !us.Valid {
+		return nil
+	}
+	t := fromMicros(us.Int64)
+	return &t
+}

@@ -1,0 +1,265 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/resellerconsole/reseller"
+)
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
+
+const userColumns = "id, account_id, email, role, password_hash <> '', created_at"
+
+func scanUser(row interface{ Scan(...any) error }) (*reseller.User, error) {
+	u := &reseller.User{}
+	var created int64
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.Role, &u.HasPassword, &created); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMicros(created)
+	return u, nil
+}
+
+// teamActor returns the actor of ctx if it may manage accountID's team. With
+// no actor in ctx the caller is the platform operator (CLI) and may.
+func teamActor(ctx context.Context, accountID int64) (*reseller.Actor, error) {
+	if reseller.ActorFrom(ctx) == nil {
+		return nil, nil
+	}
+	a, err := reseller.Authorize(ctx, reseller.PermManageTeam)
+	if err != nil {
+		return nil, err
+	}
+	if accountID != 0 && a.AccountID != accountID {
+		return nil, reseller.Errorf(reseller.ENOTFOUND, "Account %d not found.", accountID)
+	}
+	return a, nil
+}
+
+// AddUser adds a user to an account. See reseller.UserService.
+func (db *DB) AddUser(ctx context.Context, accountID int64, email string, role reseller.Role) (*reseller.User, error) {
+	actor, err := teamActor(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if email, err = reseller.NormalizeEmail(email); err != nil {
+		return nil, err
+	}
+	if !role.Valid() {
+		return nil, reseller.Errorf(reseller.EINVALID, "Role %q is not one of owner, admin, operator, auditor.", role)
+	}
+	if actor != nil && role == reseller.RoleOwner {
+		return nil, reseller.Errorf(reseller.ECONFLICT, "An account has one owner; transfer ownership instead of adding an owner.")
+	}
+	var u *reseller.User
+	err = db.update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT count(*) FROM accounts WHERE id = ?", accountID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			return reseller.Errorf(reseller.ENOTFOUND, "Account %d not found.", accountID)
+		}
+		if role == reseller.RoleOwner {
+			if err := tx.queryRow(ctx, "SELECT count(*) FROM users WHERE account_id = ? AND role = 'owner'", accountID).Scan(&n); err != nil {
+				return err
+			} else if n > 0 {
+				return reseller.Errorf(reseller.ECONFLICT, "Account %d already has an owner.", accountID)
+			}
+		}
+		var id int64
+		err := tx.queryRow(ctx, "INSERT INTO users (account_id, email, role, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+			accountID, email, role, micros(tx.now)).Scan(&id)
+		if violates(err, errUnique, "email") {
+			return reseller.Errorf(reseller.EEMAILTAKEN, "A user with email %s already exists.", email)
+		} else if err != nil {
+			return err
+		}
+		u = &reseller.User{ID: id, AccountID: accountID, Email: email, Role: role, CreatedAt: tx.now}
+		return nil
+	})
+	return u, err
+}
+
+// FindUserByID returns ENOTFOUND for unknown ids and other accounts' users.
+func (db *DB) FindUserByID(ctx context.Context, accountID, id int64) (*reseller.User, error) {
+	u, err := scanUser(db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"), accountID, id))
+	return u, notFound(err, "User", id)
+}
+
+// FindUserByEmail looks a user up platform-wide. ENOTFOUND.
+func (db *DB) FindUserByEmail(ctx context.Context, email string) (*reseller.User, error) {
+	email, err := reseller.NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT "+userColumns+" FROM users WHERE email = ?"), email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, reseller.Errorf(reseller.ENOTFOUND, "No user with email %s.", email)
+	}
+	return u, err
+}
+
+// ListUsers lists an account's team, owner first.
+func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*reseller.User, error) {
+	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind("SELECT "+userColumns+` FROM users WHERE account_id = ?
+		ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'operator' THEN 2 ELSE 3 END, email`), accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var us []*reseller.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, u)
+	}
+	return us, rows.Err()
+}
+
+// SetRole changes a user's role. Only the owner may grant owner, which
+// transfers ownership: the old owner becomes an admin. Nobody else may change
+// the owner's role. EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
+func (db *DB) SetRole(ctx context.Context, userID int64, role reseller.Role) (*reseller.User, error) {
+	actor, err := reseller.Authorize(ctx, reseller.PermManageTeam)
+	if err != nil {
+		return nil, err
+	}
+	if !role.Valid() {
+		return nil, reseller.Errorf(reseller.EINVALID, "Role %q is not one of owner, admin, operator, auditor.", role)
+	}
+	var u *reseller.User
+	err = db.update(ctx, func(tx *Tx) error {
+		u, err = scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"+tx.db.dialect.forUpdate, actor.AccountID, userID))
+		if err != nil {
+			return notFound(err, "User", userID)
+		}
+		switch {
+		case u.Role == role:
+			return nil
+		case u.Role == reseller.RoleOwner:
+			return reseller.Errorf(reseller.ECONFLICT, "The owner's role changes only by transferring ownership to another user.")
+		case role == reseller.RoleOwner && actor.Role != reseller.RoleOwner:
+			return reseller.Errorf(reseller.EFORBIDDEN, "Only the owner can transfer ownership.")
+		case role == reseller.RoleOwner:
+			if _, err := tx.exec(ctx, "UPDATE users SET role = 'admin' WHERE account_id = ? AND role = 'owner'", actor.AccountID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.exec(ctx, "UPDATE users SET role = ? WHERE account_id = ? AND id = ?", role, actor.AccountID, userID)
+		u.Role = role
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// RemoveUser removes a user with their sessions and tokens. The owner cannot
+// be removed. Entries they performed keep their id and email as they were.
+func (db *DB) RemoveUser(ctx context.Context, userID int64) error {
+	actor, err := reseller.Authorize(ctx, reseller.PermManageTeam)
+	if err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		u, err := scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", actor.AccountID, userID))
+		if err != nil {
+			return notFound(err, "User", userID)
+		}
+		if u.Role == reseller.RoleOwner {
+			return reseller.Errorf(reseller.ECONFLICT, "The owner cannot be removed; transfer ownership first.")
+		}
+		for _, q := range []string{
+			"DELETE FROM sessions WHERE account_id = ? AND user_id = ?",
+			"DELETE FROM password_links WHERE account_id = ? AND user_id = ?",
+			"DELETE FROM tokens WHERE account_id = ? AND user_id = ?",
+			"DELETE FROM users WHERE account_id = ? AND id = ?",
+		} {
+			if _, err := tx.exec(ctx, q, actor.AccountID, userID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetPassword sets a user's password. With an actor in ctx it must be the
+// user themself; without one the caller is the operator or a verified
+// set-password link. EINVALID for a password that is too short or too long.
+func (db *DB) SetPassword(ctx context.Context, userID int64, password string) error {
+	if a := reseller.ActorFrom(ctx); a != nil && a.UserID != userID {
+		return reseller.Errorf(reseller.EFORBIDDEN, "You can only set your own password.")
+	}
+	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
+		return reseller.Errorf(reseller.EINVALID, "Password must have at least %d characters.", MinPasswordLen)
+	} else if len(password) > 1024 {
+		return reseller.Errorf(reseller.EINVALID, "Password is longer than 1024 bytes.")
+	}
+	hash := hashPassword(password)
+	return db.update(ctx, func(tx *Tx) error {
+		r, err := tx.exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return reseller.Errorf(reseller.ENOTFOUND, "User %d not found.", userID)
+		}
+		return nil
+	})
+}
+
+// CheckPassword returns the user whose email and password match, and
+// EUNAUTHORIZED otherwise, taking about as long either way.
+func (db *DB) CheckPassword(ctx context.Context, email, password string) (*reseller.User, error) {
+	bad := reseller.Errorf(reseller.EUNAUTHORIZED, "Email or password is wrong.")
+	norm, err := reseller.NormalizeEmail(email)
+	if err != nil {
+		return nil, bad
+	}
+	var hash string
+	err = db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT password_hash FROM users WHERE email = ?"), norm).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) || hash == "" {
+		checkPassword(dummyHash, password) // same work for unknown users
+		return nil, bad
+	} else if err != nil {
+		return nil, err
+	}
+	if !checkPassword(hash, password) {
+		return nil, bad
+	}
+	return db.FindUserByEmail(ctx, norm)
+}
+
+var dummyHash = hashPassword("not a password of anyone")
+
+// SetTimeZone pins the time zone the console shows times in for a user; ""
+// follows the browser. EINVALID for an unknown IANA zone.
+func (db *DB) SetTimeZone(ctx context.Context, userID int64, tz string) error {
+	if a := reseller.ActorFrom(ctx); a == nil || a.UserID != userID {
+		return reseller.Errorf(reseller.EFORBIDDEN, "You can only change your own settings.")
+	}
+	if tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			return reseller.Errorf(reseller.EINVALID, "Time zone %q is not a known IANA zone such as Europe/Berlin.", tz)
+		}
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "UPDATE users SET time_zone = ? WHERE id = ?", tz, userID)
+		return err
+	})
+}
+
+// TimeZone returns a user's pinned time zone, "" if none.
+func (db *DB) TimeZone(ctx context.Context, userID int64) (string, error) {
+	var tz string
+	err := db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT time_zone FROM users WHERE id = ?"), userID).Scan(&tz)
+	return tz, notFound(err, "User", userID)
+}
