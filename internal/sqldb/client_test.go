@@ -29,9 +29,9 @@ func TestClientTransitions(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := f.as(reseller.RoleAdmin)
 		do := map[reseller.ClientAction]func(c *reseller.Client) error{
-			reseller.DoSuspend: func(c *reseller.Client) error { _, err := db.SuspendClient(ctx, c.ID, "late payment"); return err },
+			reseller.DoSuspend:    func(c *reseller.Client) error { _, err := db.SuspendClient(ctx, c.ID, "late payment"); return err },
 			reseller.DoReactivate: func(c *reseller.Client) error { _, err := db.ReactivateClient(ctx, c.ID); return err },
-			reseller.DoDelete: func(c *reseller.Client) error { _, err := db.DeleteClient(ctx, c.ID); return err },
+			reseller.DoDelete:     func(c *reseller.Client) error { _, err := db.DeleteClient(ctx, c.ID); return err },
 			reseller.DoAllocate: func(c *reseller.Client) error {
 				_, err := db.AllocateLicense(ctx, c.ID, f.pool.ID, "site")
 				return err
