@@ -1,0 +1,253 @@
+package web
+
+import (
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/export"
+)
+
+type entryList struct {
+	Entries    []*reseller.Entry `json:"entries"`
+	NextCursor string            `json:"next_cursor"` // "" on the last page
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	f, _, err := auditFilter(r, reseller.OrderDesc)
+	if err != nil {
+		return err
+	}
+	es, next, err := s.store.ListEntries(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, entryList{Entries: nonNil(es), NextCursor: next})
+}
+
+func (s *Server) countAudit(w http.ResponseWriter, r *http.Request) error {
+	f, loc, err := auditFilter(r, "")
+	if err != nil {
+		return err
+	}
+	bucket := query(r).str("bucket")
+	switch bucket {
+	case "", reseller.BucketDay, reseller.BucketWeek, reseller.BucketMonth, reseller.BucketQuarter:
+	default:
+		return reseller.Errorf(reseller.EINVALID, "Parameter bucket %q is not one of day, week, month, quarter.", bucket)
+	}
+	c, err := s.store.CountEntries(r.Context(), f, bucket, loc)
+	if err != nil {
+		return err
+	}
+	if c.Buckets == nil {
+		c.Buckets = []reseller.BucketCount{}
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// exportWriter is what export.CSV and export.JSONL have in common.
+type exportWriter interface {
+	Write(*reseller.Entry) error
+	Flush() error
+}
+
+// exportAudit streams the matching entries. Until the first byte goes out a
+// failure is an ordinary problem response; after that the connection is
+// aborted, so that a failed export never looks like a complete file.
+func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
+	f, _, err := auditFilter(r, reseller.OrderAsc)
+	if err != nil {
+		return err
+	}
+	actor := reseller.ActorFrom(r.Context())
+	name := fmt.Sprintf("audit-log-account-%d-%s", actor.AccountID, time.Now().UTC().Format("20060102T150405Z"))
+	lw := &lazyWriter{w: w}
+	var ew exportWriter
+	switch format := query(r).str("format"); format {
+	case "", "csv":
+		lw.contentType, name = "text/csv; charset=utf-8", name+".csv"
+		ew = export.NewCSV(lw)
+	case "jsonl":
+		lw.contentType, name = "application/jsonl", name+".jsonl"
+		ew = export.NewJSONL(lw)
+	default:
+		return reseller.Errorf(reseller.EINVALID, "Parameter format %q is not csv or jsonl.", format)
+	}
+	lw.disposition = mime.FormatMediaType("attachment", map[string]string{"filename": name})
+	err = s.store.ExportEntries(r.Context(), f, ew.Write)
+	if err == nil {
+		err = ew.Flush()
+	}
+	switch {
+	case err != nil && lw.started:
+		s.log.LogAttrs(r.Context(), slog.LevelError, "export failed midway",
+			slog.String("request_id", infoFrom(r.Context()).id), slog.String("error", err.Error()))
+		panic(http.ErrAbortHandler)
+	case err == nil:
+		lw.start() // an empty export is still a file
+	}
+	return err
+}
+
+// lazyWriter sends the export's headers with its first byte, so that an
+// error before then can still be a problem response.
+type lazyWriter struct {
+	w                        http.ResponseWriter
+	contentType, disposition string
+	started                  bool
+}
+
+func (l *lazyWriter) Write(b []byte) (int, error) {
+	l.start()
+	return l.w.Write(b)
+}
+
+func (l *lazyWriter) start() {
+	if l.started {
+		return
+	}
+	l.started = true
+	h := l.w.Header()
+	h.Set("Content-Type", l.contentType)
+	h.Set("Content-Disposition", l.disposition)
+	h.Set("Cache-Control", "no-store")
+	l.w.WriteHeader(http.StatusOK)
+}
+
+// auditFilter reads the filters the audit routes share: explicit parameters
+// and the q query, combined with AND. It returns the zone of dates too.
+func auditFilter(r *http.Request, defaultOrder string) (reseller.AuditFilter, *time.Location, error) {
+	p := query(r)
+	var f reseller.AuditFilter
+	loc, err := parseTZ(p.str("tz"))
+	if err != nil {
+		return f, nil, err
+	}
+	for _, v := range p["action"] {
+		for _, s := range strings.Split(v, ",") {
+			if strings.TrimSpace(s) == "" {
+				return f, nil, reseller.Errorf(reseller.EINVALID, "Parameter action %q has an empty item; separate actions with single commas.", v)
+			}
+			a, err := reseller.ParseAction(s)
+			if err != nil {
+				return f, nil, err
+			}
+			f.Actions = append(f.Actions, a)
+		}
+	}
+	for _, name := range []string{"target", "actor"} {
+		v := p.str(name)
+		if v == "" {
+			continue
+		}
+		e, err := reseller.NormalizeEmail(v)
+		if err != nil {
+			return f, nil, reseller.Errorf(reseller.EINVALID, "Parameter %s %q is not an email address.", name, v)
+		}
+		if name == "target" {
+			f.Targets = []string{e}
+		} else {
+			f.Actors = []string{e}
+		}
+	}
+	if f.ClientID, err = p.id("client_id"); err != nil {
+		return f, nil, err
+	}
+	if v := p.str("from"); v != "" {
+		if f.From, err = reseller.ParseTimeBound("Parameter from", v, loc, false); err != nil {
+			return f, nil, err
+		}
+	}
+	if v := p.str("to"); v != "" {
+		if f.To, err = reseller.ParseTimeBound("Parameter to", v, loc, true); err != nil {
+			return f, nil, err
+		}
+	}
+	if f.Limit, err = p.limit(); err != nil {
+		return f, nil, err
+	}
+	f.Order, f.Cursor = p.str("order"), p.str("cursor")
+	if f.Order == "" {
+		f.Order = defaultOrder
+	}
+	if err := f.Validate(); err != nil {
+		return f, nil, err
+	}
+	if q := p.str("q"); q != "" {
+		qf, err := ParseAuditQuery(q, loc)
+		if err != nil {
+			return f, nil, err
+		}
+		f = combine(f, qf)
+	}
+	return f, loc, nil
+}
+
+// parseTZ loads an IANA zone; "" is UTC.
+func parseTZ(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, reseller.Errorf(reseller.EINVALID, "Parameter tz %q is not an IANA time zone such as Europe/Paris or America/New_York.", name)
+	}
+	return loc, nil
+}
+
+// combine returns the filter matching what both a and b match. b only has
+// selection fields (from the query box); a's order, cursor and limit stay.
+func combine(a, b reseller.AuditFilter) reseller.AuditFilter {
+	var none [4]bool
+	a.Actions, none[0] = intersect(a.Actions, b.Actions)
+	a.Targets, none[1] = intersect(a.Targets, b.Targets)
+	a.Actors, none[2] = intersect(a.Actors, b.Actors)
+	a.NotActions = append(a.NotActions, b.NotActions...)
+	a.NotTargets = append(a.NotTargets, b.NotTargets...)
+	a.NotActors = append(a.NotActors, b.NotActors...)
+	if b.ClientID != 0 {
+		none[3] = a.ClientID != 0 && a.ClientID != b.ClientID
+		a.ClientID = b.ClientID
+	}
+	if b.From.After(a.From) {
+		a.From = b.From
+	}
+	if !b.To.IsZero() && (a.To.IsZero() || b.To.Before(a.To)) {
+		a.To = b.To
+	}
+	if !a.From.IsZero() && !a.To.IsZero() && !a.From.Before(a.To) {
+		a.From, a.To = time.Time{}, time.Time{}
+		none[0] = true
+	}
+	if slices.Contains(none[:], true) {
+		// Nothing can match: say so in terms the store understands (an
+		// action both required and excluded), so that it still checks the
+		// actor's rights and the cursor.
+		a.Actions = []reseller.Action{reseller.Actions[0]}
+		a.NotActions = append(a.NotActions, reseller.Actions[0])
+	}
+	return a
+}
+
+// intersect returns the values in both lists, an empty list meaning "any";
+// empty reports that the lists had nothing in common.
+func intersect[T comparable](x, y []T) (both []T, empty bool) {
+	if len(x) == 0 {
+		return y, false
+	}
+	if len(y) == 0 {
+		return x, false
+	}
+	for _, v := range x {
+		if slices.Contains(y, v) && !slices.Contains(both, v) {
+			both = append(both, v)
+		}
+	}
+	return both, len(both) == 0
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/resellerconsole/reseller"
+)
+
+type createClientRequest struct {
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+}
+
+// reasonRequest is the optional body of suspend and revoke.
+type reasonRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// emptyRequest is the body of actions that take no input: empty, or {}.
+type emptyRequest struct{}
+
+type clientList struct {
+	Clients    []*reseller.Client `json:"clients"`
+	NextCursor string             `json:"next_cursor"` // "" on the last page
+}
+
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request) error {
+	p := query(r)
+	f := reseller.ClientFilter{Status: reseller.ClientStatus(p.str("status")), Search: p.str("q"), Cursor: p.str("cursor")}
+	if e := p.str("email"); e != "" {
+		if f.Search != "" && f.Search != e {
+			return reseller.Errorf(reseller.EINVALID, "Give q or email, not both: they are the same search.")
+		}
+		f.Search = e
+	}
+	var err error
+	if f.Limit, err = p.limit(); err != nil {
+		return err
+	}
+	cs, next, err := s.store.ListClients(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, clientList{Clients: nonNil(cs), NextCursor: next})
+}
+
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request) error {
+	var req createClientRequest
+	if err := decodeBody(w, r, &req, false); err != nil {
+		return err
+	}
+	c, err := s.store.CreateClient(r.Context(), req.Email, req.Name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	c, err := s.store.FindClientByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) suspendClient(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	var req reasonRequest
+	if err := decodeBody(w, r, &req, true); err != nil {
+		return err
+	}
+	c, err := s.store.SuspendClient(r.Context(), id, req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) reactivateClient(w http.ResponseWriter, r *http.Request) error {
+	return s.clientAction(w, r, s.store.ReactivateClient)
+}
+
+func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) error {
+	return s.clientAction(w, r, s.store.DeleteClient)
+}
+
+// clientAction serves an action on a client that takes no input.
+func (s *Server) clientAction(w http.ResponseWriter, r *http.Request, do func(ctx context.Context, id int64) (*reseller.Client, error)) error {
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	if err := decodeBody(w, r, &emptyRequest{}, true); err != nil {
+		return err
+	}
+	c, err := do(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

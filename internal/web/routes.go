@@ -1,0 +1,194 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/resellerconsole/reseller"
+)
+
+// Every route of the server is listed here, once. The table drives
+// registration, query checking, metrics labels and the OpenAPI document.
+
+const (
+	apiPrefix   = "/api/v1"
+	pathHealth  = "/healthz"
+	pathMetrics = "/metrics"
+	pathOpenAPI = "/api/openapi.json"
+)
+
+// Common error codes: every authenticated route may return these.
+var authErrors = []string{reseller.EUNAUTHORIZED, reseller.ERATELIMITED, reseller.EINTERNAL}
+
+func (s *Server) routeTable() []*route {
+	const (
+		R = reseller.EINVALID
+		F = reseller.EFORBIDDEN
+		N = reseller.ENOTFOUND
+		T = reseller.EINVALIDTRANSITION
+		L = reseller.ETOOLARGE
+	)
+	return []*route{
+		// Clients.
+		{method: "GET", path: apiPrefix + "/clients", id: "listClients", tag: "clients",
+			summary: "List clients, newest first", desc: "Deleted clients are left out unless status=deleted.",
+			query: []param{qClientStatus, qSearch, qEmail, qCursor, qLimit},
+			resp:  clientList{}, errors: []string{R}, run: s.listClients},
+		{method: "POST", path: apiPrefix + "/clients", id: "createClient", tag: "clients",
+			summary: "Onboard a client", body: createClientRequest{}, status: http.StatusCreated,
+			resp: reseller.Client{}, errors: []string{R, L, F, reseller.EEMAILTAKEN},
+			action: reseller.ActionClientCreated, run: s.createClient},
+		{method: "GET", path: apiPrefix + "/clients/{id}", id: "getClient", tag: "clients",
+			summary: "Get a client", resp: reseller.Client{}, errors: []string{R, N}, run: s.getClient},
+		{method: "POST", path: apiPrefix + "/clients/{id}/suspend", id: "suspendClient", tag: "clients",
+			summary: "Suspend an active client", desc: "The optional reason goes into the audit entry.",
+			body: reasonRequest{}, bodyOptional: true, resp: reseller.Client{}, errors: []string{R, L, F, N, T},
+			action: reseller.ActionClientSuspended, run: s.suspendClient},
+		{method: "POST", path: apiPrefix + "/clients/{id}/reactivate", id: "reactivateClient", tag: "clients",
+			summary: "Reactivate a suspended client", body: emptyRequest{}, bodyOptional: true,
+			resp: reseller.Client{}, errors: []string{R, L, F, N, T},
+			action: reseller.ActionClientReactivated, run: s.reactivateClient},
+		{method: "DELETE", path: apiPrefix + "/clients/{id}", id: "deleteClient", tag: "clients",
+			summary: "Delete a client", desc: "Revokes each of the client's licenses (one license.revoked entry each), then deletes the client, in one transaction. The client stays as a tombstone with status deleted.",
+			body: emptyRequest{}, bodyOptional: true, resp: reseller.Client{}, errors: []string{R, L, F, N, T},
+			action: reseller.ActionClientDeleted, run: s.deleteClient},
+
+		// Pools.
+		{method: "GET", path: apiPrefix + "/pools", id: "listPools", tag: "pools",
+			summary: "List license pools with their capacity, used and free slots", resp: poolList{}, run: s.listPools},
+
+		// Licenses.
+		{method: "GET", path: apiPrefix + "/licenses", id: "listLicenses", tag: "licenses",
+			summary: "List licenses, newest first", query: []param{qClientID, qPoolID, qLicenseStatus, qCursor, qLimit},
+			resp: licenseList{}, errors: []string{R}, run: s.listLicenses},
+		{method: "POST", path: apiPrefix + "/licenses", id: "allocateLicense", tag: "licenses",
+			summary: "Allocate a slot of a pool to a client", body: allocateRequest{}, status: http.StatusCreated,
+			resp: reseller.License{}, errors: []string{R, L, F, N, T, reseller.EPOOLEXHAUSTED, reseller.ECLIENTSUSPENDED},
+			action: reseller.ActionLicenseAllocated, run: s.allocateLicense},
+		{method: "POST", path: apiPrefix + "/licenses/{id}/revoke", id: "revokeLicense", tag: "licenses",
+			summary: "Revoke a license, freeing its slot", body: reasonRequest{}, bodyOptional: true,
+			resp: reseller.License{}, errors: []string{R, L, F, N, reseller.ECONFLICT},
+			action: reseller.ActionLicenseRevoked, run: s.revokeLicense},
+
+		// Audit log.
+		{method: "GET", path: apiPrefix + "/audit", id: "listAuditEntries", tag: "audit",
+			summary: "List audit log entries", desc: "Newest first by default. Page with next_cursor; no entry is lost or repeated, also among entries that share a time.",
+			query: append(auditFilterParams(), qOrder, qAuditLimit, qCursor),
+			resp:  entryList{}, errors: []string{R, F}, run: s.listAudit},
+		{method: "GET", path: apiPrefix + "/audit/count", id: "countAuditEntries", tag: "audit",
+			summary: "Count audit log entries, in total and per period", query: append(auditFilterParams(), qBucket),
+			resp: reseller.AuditCount{}, errors: []string{R, F}, run: s.countAudit},
+		{method: "GET", path: apiPrefix + "/audit/export", id: "exportAuditEntries", tag: "audit",
+			summary: "Export audit log entries as CSV or JSON Lines",
+			desc:    "Streams every matching entry, oldest first by default. JSON Lines prints each entry's canonical record bytes verbatim, one per line; CSV neutralises cells that a spreadsheet would run as a formula.",
+			query:   append(auditFilterParams(), qFormat, qOrder),
+			media:   []string{"text/csv", "application/jsonl"}, errors: []string{R, F}, run: s.exportAudit},
+
+		// Operations.
+		{method: "GET", path: pathOpenAPI, id: "openapi", tag: "operations", public: true,
+			summary: "This OpenAPI document", resp: map[string]any{}, run: s.serveOpenAPI},
+		{method: "GET", path: pathHealth, id: "health", tag: "operations", public: true,
+			summary: "Health check: ok when the database answers", media: []string{"text/plain"}, run: s.health},
+		{method: "GET", path: pathMetrics, id: "metrics", tag: "operations", public: true,
+			summary: "Prometheus metrics", media: []string{"text/plain"}, run: s.serveMetrics},
+	}
+}
+
+// route is one entry of the table.
+type route struct {
+	method, path string
+	id           string // operationId
+	tag          string
+	summary      string
+	desc         string
+	public       bool    // no token needed
+	query        []param // path parameters come from the path
+	body         any     // request body type (zero value), nil for none
+	bodyOptional bool
+	status       int      // success status, 200 if 0
+	resp         any      // JSON response type (zero value)
+	media        []string // non-JSON response media types
+	errors       []string // error codes besides the common ones
+	action       reseller.Action
+	run          func(w http.ResponseWriter, r *http.Request) error
+}
+
+// param is a query parameter of a route.
+type param struct {
+	name   string
+	typ    string // "string" or "integer"
+	format string
+	desc   string
+	enum   []string
+	repeat bool
+}
+
+var (
+	qCursor        = param{name: "cursor", typ: "string", desc: "next_cursor of the previous page."}
+	qLimit         = param{name: "limit", typ: "integer", desc: "Page size, 1 to 500; 50 by default."}
+	qAuditLimit    = qLimit
+	qSearch        = param{name: "q", typ: "string", desc: "Part of the email or name, case-insensitive."}
+	qEmail         = param{name: "email", typ: "string", desc: "Same as q."}
+	qClientStatus  = param{name: "status", typ: "string", enum: []string{"active", "suspended", "deleted"}}
+	qLicenseStatus = param{name: "status", typ: "string", enum: []string{"active", "revoked"}}
+	qClientID      = param{name: "client_id", typ: "integer"}
+	qPoolID        = param{name: "pool_id", typ: "integer"}
+	qOrder         = param{name: "order", typ: "string", enum: []string{"desc", "asc"}, desc: "desc (newest first) is the default for listing, asc for exports."}
+	qBucket        = param{name: "bucket", typ: "string", enum: []string{"day", "week", "month", "quarter"}, desc: "Also count per period, in the tz zone; weeks start on Monday."}
+	qFormat        = param{name: "format", typ: "string", enum: []string{"csv", "jsonl"}, desc: "csv by default."}
+)
+
+// auditFilterParams are the filters every audit route takes.
+func auditFilterParams() []param {
+	actions := make([]string, len(reseller.Actions))
+	for i, a := range reseller.Actions {
+		actions[i] = string(a)
+	}
+	return []param{
+		{name: "action", typ: "string", enum: actions, repeat: true, desc: "Only these actions; repeat it or give a comma list."},
+		{name: "target", typ: "string", format: "email", desc: "Only entries about the client with this email (as it was then)."},
+		{name: "actor", typ: "string", format: "email", desc: "Only entries performed by the user with this email."},
+		{name: "client_id", typ: "integer", desc: "Only entries about this client."},
+		{name: "from", typ: "string", desc: "From this time (RFC 3339) or date (2006-01-02, in tz), inclusive."},
+		{name: "to", typ: "string", desc: "Up to this time (RFC 3339, exclusive) or date (2006-01-02, in tz, including that whole day)."},
+		{name: "tz", typ: "string", desc: "IANA time zone of dates and buckets, e.g. Europe/Paris; UTC by default."},
+		{name: "q", typ: "string", desc: "A query such as `action:client.suspended actor:alice@acme.test created:2026-07-01..2026-09-30 -target:test@x.io`; combined with the other filters (AND)."},
+	}
+}
+
+// register adds every route of the table to the mux.
+func (s *Server) register() {
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.handle(rt))
+	}
+}
+
+// handle wraps a route's handler: it names the route for logs and metrics,
+// authenticates, checks the query, writes errors as problems and counts the
+// actions that succeeded.
+func (s *Server) handle(rt *route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoFrom(r.Context()).route = rt.path
+		err := func() error {
+			if !rt.public {
+				var err error
+				if r, err = s.authenticate(w, r); err != nil {
+					return err
+				}
+			}
+			if err := rt.checkQuery(r); err != nil {
+				return err
+			}
+			return rt.run(w, r)
+		}()
+		switch {
+		case err != nil && started(w):
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "error after the response started",
+				slog.String("request_id", infoFrom(r.Context()).id), slog.String("error", err.Error()))
+		case err != nil:
+			s.writeError(w, r, err)
+		case rt.action != "":
+			s.metrics.actions.WithLabelValues(string(rt.action)).Inc()
+		}
+	})
+}

@@ -1,0 +1,150 @@
+// Package web serves Reseller Console over HTTP: the JSON API under /api/v1
+// (bearer tokens, problem+json errors, an OpenAPI document generated from the
+// route table in routes.go), and the operations endpoints /healthz and
+// /metrics. Handlers are thin: the store behind the Store interface checks
+// roles and rules, and records every action in the audit log with the actor
+// that this package puts in the request context.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+	_ "time/tzdata" // the tz parameter must work where the system has no zone database
+
+	"github.com/resellerconsole/reseller"
+)
+
+// Store is what the server needs of the store; *sqldb.DB satisfies it.
+type Store interface {
+	reseller.AccountService
+	reseller.UserService
+	reseller.TokenService
+	reseller.ClientService
+	reseller.PoolService
+	reseller.LicenseService
+	reseller.AuditService
+}
+
+// Config configures a Server.
+type Config struct {
+	Store  Store
+	Logger *slog.Logger // nil for slog.Default()
+	// RateLimit is the sustained requests per second allowed per API token
+	// (per IP address for requests without a valid token): 0 means the
+	// default of 20, a negative value turns limiting off.
+	RateLimit float64
+	RateBurst int // requests allowed at once; 0 means the default of 40
+	// TrustProxy takes the client's IP address from X-Forwarded-For (the
+	// address our proxy appended). Set it only behind a proxy that sets it.
+	TrustProxy bool
+}
+
+// Defaults of Config.
+const (
+	DefaultRateLimit = 20
+	DefaultRateBurst = 40
+)
+
+// ShutdownTimeout bounds how long Serve waits for in-flight requests.
+const ShutdownTimeout = 30 * time.Second
+
+// Server is the HTTP server of Reseller Console.
+type Server struct {
+	store      Store
+	log        *slog.Logger
+	trustProxy bool
+	limits     *limiters
+	metrics    *metrics
+	routes     []*route
+	mux        *http.ServeMux
+	handler    http.Handler
+	openapi    []byte
+}
+
+// New returns a server for cfg. It panics if cfg has no store or if the
+// route table cannot be described, both programming errors.
+func New(cfg Config) *Server {
+	if cfg.Store == nil {
+		panic("web: Config.Store is nil")
+	}
+	s := &Server{store: cfg.Store, log: cfg.Logger, trustProxy: cfg.TrustProxy, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	rl, burst := cfg.RateLimit, cfg.RateBurst
+	if rl == 0 {
+		rl = DefaultRateLimit
+	}
+	if burst <= 0 {
+		burst = DefaultRateBurst
+	}
+	s.limits = newLimiters(rl, burst)
+	s.metrics = newMetrics()
+	s.routes = s.routeTable()
+	s.register()
+	doc, err := s.openAPIDocument()
+	if err != nil {
+		panic("web: OpenAPI document: " + err.Error())
+	}
+	s.openapi = doc
+	s.handler = s.observe(secure(s.recoverPanics(http.HandlerFunc(s.dispatch))))
+	return s
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully:
+// it stops accepting connections and lets in-flight requests finish, for up
+// to ShutdownTimeout, after which it closes what is left. Requests keep
+// running after ctx is done (their contexts do not derive from its
+// cancellation). It returns nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute, // a body trickling in must not hold a connection forever
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", slog.String("addr", ln.Addr().String()))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		srv.Close()
+		err = errors.Join(errors.New("web: shutdown: in-flight requests did not finish in time"), err)
+	}
+	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// health answers ok when the database answers. Looking up account 0 costs
+// one indexed read and must come back "not found".
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if _, err := s.store.FindAccountByID(r.Context(), 0); reseller.ErrorCode(err) != reseller.ENOTFOUND {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "health check failed",
+			slog.String("request_id", infoFrom(r.Context()).id), slog.Any("error", err))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unavailable\n"))
+		return nil
+	}
+	w.Write([]byte("ok\n"))
+	return nil
+}
