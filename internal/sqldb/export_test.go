@@ -1,5 +1,38 @@
 package sqldb
 
+import (
+	"context"
+	"time"
+
+	"github.com/resellerconsole/reseller"
+)
+
 // SetBeforeCommit installs a hook that runs in every write transaction just
 // before it commits; an error from it rolls the transaction back.
 func SetBeforeCommit(db *DB, fn func() error) { db.beforeCommit = fn }
+
+// BulkAppend appends n entries to the actor's account through the ordinary
+// append path, batch entries per transaction, with entry i at times(i) and
+// the action and target gen(i) gives. Benchmarks use it to build large logs
+// quickly; the entries have no matching client state.
+func BulkAppend(ctx context.Context, db *DB, a *reseller.Actor, n, batch int, times func(i int) time.Time,
+	gen func(i int) (reseller.Action, reseller.Target, reseller.Details)) error {
+	for start := 0; start < n; start += batch {
+		tx, err := db.begin(ctx)
+		if err != nil {
+			return err
+		}
+		for i := start; i < min(n, start+batch); i++ {
+			tx.now = reseller.Micro(times(i))
+			action, target, d := gen(i)
+			if _, err := tx.appendEntry(ctx, a, action, target, d); err != nil {
+				tx.tx.Rollback()
+				return err
+			}
+		}
+		if err := tx.tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
