@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/alecthomas/kong"
+	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/sqldb"
+)
+
+// Exit codes. Scripts can tell a mistyped command line from a refused action.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed: bad input, refused action, database error
+	exitUsage = 2 // the command line itself is wrong
+)
+
+// cli is the whole command line. Each subcommand lives in its own file.
+type cli struct {
+	DB string `name:"db" env:"RESELLER_DB" default:"reseller.db" placeholder:"PATH|URL" help:"Database: the path of a SQLite file, or a postgres:// URL."`
+
+	Serve   serveCmd   `cmd:"" help:"Run the web console and the JSON API."`
+	Migrate migrateCmd `cmd:"" help:"Create the database, or bring its schema up to date."`
+	Account accountCmd `cmd:"" help:"Create and list reseller accounts."`
+	User    userCmd    `cmd:"" help:"Add and list an account's users, and set their passwords."`
+	Pool    poolCmd    `cmd:"" help:"Create, resize and list license pools."`
+	Token   tokenCmd   `cmd:"" help:"Issue API tokens."`
+	Audit   auditCmd   `cmd:"" help:"Read an account's audit log."`
+	Version versionCmd `cmd:"" help:"Print the version of this binary."`
+}
+
+const description = `Reseller Console: the web console, JSON API and operator tools for reseller
+accounts, their clients, license pools and verifiable audit log.
+
+Commands that create something print only the new id or token on stdout, so
+scripts can capture it; messages for people go to stderr. Exit status is 0 on
+success, 1 when the command failed, 2 when the command line is wrong.`
+
+// env is what every command runs with: the process's streams and context
+// (passed in so that tests run the real wiring) and the --db flag.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	dsn    string
+}
+
+// exitPanic carries kong's exit code (after --help, for example) out of
+// Parse, so that run returns it instead of the process ending.
+type exitPanic int
+
+// run parses args, runs the chosen command and returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	var c cli
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	parser, err := kong.New(&c,
+		kong.Name("reseller"),
+		kong.Description(description),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(exitPanic(code)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Bind(e),
+		serveVars,
+	)
+	if err != nil {
+		panic(err) // the grammar above is wrong: a bug, not a user error
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitPanic)
+			if !ok {
+				panic(r)
+			}
+			code = int(c)
+		}
+	}()
+	if len(args) == 0 {
+		// A bare `reseller` shows what there is, but is not a success.
+		parser.Stdout = stderr
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(exitPanic); !ok {
+						panic(r)
+					}
+				}
+			}()
+			parser.Parse([]string{"--help"})
+		}()
+		return exitUsage
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "reseller: %v\n", err)
+		var pe *kong.ParseError
+		if errors.As(err, &pe) && pe.Context != nil {
+			if cmd := pe.Context.Command(); cmd != "" {
+				fmt.Fprintf(stderr, "Run 'reseller %s --help' for usage.\n", commandPath(cmd))
+				return exitUsage
+			}
+		}
+		fmt.Fprintln(stderr, "Run 'reseller --help' for usage.")
+		return exitUsage
+	}
+	e.dsn = c.DB
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintf(stderr, "reseller: %s\n", errorText(err))
+		return exitError
+	}
+	return exitOK
+}
+
+// commandPath drops kong's placeholders ("user add <email>") from a command.
+func commandPath(cmd string) string {
+	out := []rune{}
+	depth := 0
+	for _, r := range cmd {
+		switch {
+		case r == '<':
+			depth++
+		case r == '>':
+			depth--
+		case depth == 0:
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
+
+// errorText is what the operator reads for err: a domain error's message,
+// which names the problem, or else the error itself. The operator runs the
+// binary on the server, so unlike the API the CLI may show internal detail.
+func errorText(err error) string {
+	var e *reseller.Error
+	if errors.As(err, &e) {
+		return reseller.ErrorMessage(err)
+	}
+	return err.Error()
+}
+
+// open opens and migrates the database. A SQLite file that does not exist
+// is created only when create is set (serve, migrate): for the other
+// commands a missing file is almost always a wrong --db or working
+// directory, and silently starting an empty database would hide that.
+func (e *env) open(create bool) (*sqldb.DB, error) {
+	if !sqldb.IsPostgres(e.dsn) {
+		// The same prefixes sqldb.Open accepts.
+		path := strings.TrimPrefix(strings.TrimPrefix(e.dsn, "sqlite:"), "file:")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if !create {
+				return nil, fmt.Errorf("database %s does not exist; create it with 'reseller migrate' (or point --db / RESELLER_DB at the right file)", e.dsn)
+			}
+			if dir := filepath.Dir(path); dir != "" {
+				if _, err := os.Stat(dir); err != nil {
+					return nil, fmt.Errorf("cannot create database %s: directory %s does not exist", e.dsn, dir)
+				}
+			}
+		}
+	}
+	db, err := sqldb.Open(e.ctx, e.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redact(e.dsn), err)
+	}
+	// Migrations are forward-only and idempotent, so every command can make
+	// sure the schema it expects is there.
+	if err := db.Migrate(e.ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", redact(e.dsn), err)
+	}
+	return db, nil
+}
+
+// redact hides the password of a postgres:// URL, for messages and logs.
+func redact(dsn string) string {
+	if sqldb.IsPostgres(dsn) {
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+		return "postgres://…"
+	}
+	return dsn
+}
+
+// operatorContext returns a context acting for an account's most senior
+// user, through the CLI. The store's read methods for the audit log take an
+// actor with audit permission; the operator may read any account, so the CLI
+// acts as that account's owner (every role may read the log). Nothing is
+// written as that user: reads record no entry. Returns nil, nil for an
+// account with no users, whose log is necessarily empty.
+func operatorContext(ctx context.Context, db *sqldb.DB, accountID int64) (context.Context, error) {
+	if _, err := db.FindAccountByID(ctx, accountID); err != nil {
+		return nil, err
+	}
+	users, err := db.ListUsers(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, nil
+	}
+	u := users[0] // owner first
+	return reseller.NewContext(ctx, &reseller.Actor{
+		UserID: u.ID, AccountID: u.AccountID, Email: u.Email, Role: u.Role, Via: reseller.ViaCLI,
+	}), nil
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/demo"
+	"github.com/resellerconsole/reseller/internal/web"
+)
+
+type serveCmd struct {
+	Addr       string  `default:"127.0.0.1:8080" placeholder:"HOST:PORT" help:"Address to listen on; port 0 picks a free port (default 127.0.0.1:8080)."`
+	Demo       bool    `help:"If the database has no account yet, fill it with a demo account and print how to sign in."`
+	LogFormat  string  `enum:"text,json" default:"text" help:"Format of the logs on stderr: text or json."`
+	TrustProxy bool    `env:"RESELLER_TRUST_PROXY" help:"Take the client IP from X-Forwarded-For. Set this only behind a reverse proxy that you run."`
+	RateLimit  float64 `default:"${rate_limit}" placeholder:"N" help:"Sustained requests per second allowed per API token, or per IP address without one (default ${rate_limit}); negative turns limiting off."`
+	RateBurst  int     `default:"${rate_burst}" placeholder:"N" help:"Requests one client may send at once before the rate applies (default ${rate_burst})."`
+}
+
+// serveVars puts the web package's defaults into the flags' help, so that
+// the two cannot drift apart.
+var serveVars = kong.Vars{
+	"rate_limit": strconv.FormatFloat(web.DefaultRateLimit, 'f', -1, 64),
+	"rate_burst": strconv.Itoa(web.DefaultRateBurst),
+}
+
+func (c *serveCmd) Help() string {
+	return `Opens the database (creating a SQLite file if needed), applies pending
+migrations and serves the web console and the JSON API (/api/v1) until it
+receives SIGINT or SIGTERM, then finishes the requests in flight and exits.
+
+With --demo on an empty database it first writes a demo account: one user per
+role, three pools, about 200 clients and six months of audit history, and
+prints each demo user's password and API token. On a database that already has
+data, --demo adds nothing.
+
+Several instances may serve one PostgreSQL database; the audit log stays
+gapless and in order.`
+}
+
+func (c *serveCmd) Run(e *env) error {
+	log := newLogger(e.stderr, c.LogFormat)
+	db, err := e.open(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var seeded *demo.Result
+	var existing []*reseller.Account
+	if c.Demo {
+		if existing, err = db.ListAccounts(e.ctx); err != nil {
+			return err
+		}
+		if len(existing) == 0 {
+			start := time.Now()
+			if seeded, err = demo.Seed(e.ctx, db, time.Now()); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
+			log.Info("demo data written", "account", seeded.Account.ID, "clients", seeded.Clients,
+				"entries", seeded.Entries, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	switch {
+	case seeded != nil:
+		printDemo(e.stdout, url, seeded)
+	case len(existing) > 0:
+		printExisting(e.stdout, url, existing)
+	}
+
+	srv := web.New(web.Config{
+		Store:      db,
+		Logger:     log,
+		RateLimit:  c.RateLimit,
+		RateBurst:  c.RateBurst,
+		TrustProxy: c.TrustProxy,
+	})
+	log.Info("listening", "url", url, "db", redact(e.dsn), "dialect", db.Dialect())
+	if err := srv.Serve(e.ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// printExisting explains why --demo did nothing, and how to get in anyway:
+// the demo's passwords were shown once, when it was written.
+func printExisting(w io.Writer, url string, as []*reseller.Account) {
+	plural := "s"
+	if len(as) == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(w, "\nThe database already has data (%d account%s), so --demo added nothing.\n", len(as), plural)
+	for _, a := range as {
+		if a.Name == demo.AccountName {
+			fmt.Fprintf(w, "The demo account %q is there (id %d); its users are %s.\n", a.Name, a.ID, strings.Join(demo.Emails(), ", "))
+			break
+		}
+	}
+	fmt.Fprintf(w, "Open %s and sign in. To get in without the old password:\n"+
+		"  reseller user set-password --email EMAIL     (reads the new password from stdin)\n"+
+		"  reseller token create --user EMAIL           (prints a new API token)\n\n", url)
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// printDemo tells how to sign in to the demo account. The passwords and
+// tokens exist nowhere else in clear, so this is the one chance to see them.
+func printDemo(w io.Writer, url string, r *demo.Result) {
+	fmt.Fprintf(w, "\nDemo account %q (id %d): %d pools, %d clients, %d audit entries since %s.\n",
+		r.Account.Name, r.Account.ID, r.Pools, r.Clients, r.Entries, r.First.Format("2 January 2006"))
+	fmt.Fprintf(w, "Open %s and sign in as one of these users:\n\n", url)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD\tAPI TOKEN")
+	for _, u := range r.Users {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", u.Role, u.Email, u.Password, u.Token)
+	}
+	tw.Flush()
+	if len(r.Users) > 0 {
+		fmt.Fprintf(w, "\nTry the API:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/clients\n", r.Users[0].Token, url)
+	}
+	fmt.Fprintf(w, "\nPasswords and tokens are stored only as hashes: this is the one time they are shown.\n\n")
+}

@@ -1,0 +1,39 @@
+package main
+
+import "fmt"
+
+type tokenCmd struct {
+	Create tokenCreateCmd `cmd:"" help:"Issue an API token for a user and print it."`
+}
+
+type tokenCreateCmd struct {
+	User string `required:"" placeholder:"EMAIL" help:"Email of the user the token acts as."`
+	Name string `placeholder:"N" help:"What the token is for, e.g. \"billing sync\" (default \"API token\")."`
+}
+
+func (c *tokenCreateCmd) Help() string {
+	return `Issues an API token that acts as the user, with the user's role, and prints
+it alone on stdout. Only a hash is stored, so this is the one time the token
+is shown. Send it as 'Authorization: Bearer TOKEN' to the /api/v1 endpoints;
+actions taken with it are recorded with the token's id. Users who manage the
+team revoke tokens from the console.`
+}
+
+func (c *tokenCreateCmd) Run(e *env) error {
+	db, err := e.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByEmail(e.ctx, c.User)
+	if err != nil {
+		return err
+	}
+	t, secret, err := db.CreateToken(e.ctx, u.ID, c.Name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, secret)
+	fmt.Fprintf(e.stderr, "Issued token %d %q for %s (%s) of account %d. It is shown only now.\n", t.ID, t.Name, u.Email, u.Role, u.AccountID)
+	return nil
+}
