@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -32,6 +34,10 @@ type DB struct {
 	Now reseller.Clock
 
 	beforeCommit func() error // test hook: fail a transaction at its last moment
+
+	writer chan struct{} // SQLite: held by the one write transaction at a time
+	stmts  sync.Map      // query text → *sql.Stmt prepared on rw (SQLite)
+	nstmts atomic.Int32
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
@@ -66,9 +72,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if db.rw, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
 			return nil, err
 		}
-		// One writer connection: SQLite has one writer anyway, and queueing in
-		// Go is cheaper and fairer than spinning on SQLITE_BUSY.
-		db.rw.SetMaxOpenConns(1)
+		// SQLite has one writer anyway, and queueing in Go (db.writer) is
+		// cheaper and fairer than spinning on SQLITE_BUSY. The second
+		// connection lets statements be prepared while a write is under way.
+		db.rw.SetMaxOpenConns(2)
+		db.writer = make(chan struct{}, 1)
 		if db.ro, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
 			db.rw.Close()
 			return nil, err
@@ -99,20 +107,42 @@ func (db *DB) Dialect() string { return db.dialect.name }
 // SQL returns the write handle, for tests and tools that inspect the database.
 func (db *DB) SQL() *sql.DB { return db.rw }
 
-// Tx is a write transaction with its time fixed once at its start.
+// Tx is a transaction with its time fixed once at its start.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
+	tx    *sql.Tx
+	db    *DB
+	now   time.Time
+	write bool
+	done  func() // releases the writer slot
 }
 
-// begin starts a write transaction.
+// begin starts a write transaction; end it with commit or rollback.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	done := func() {}
+	if db.writer != nil {
+		select {
+		case db.writer <- struct{}{}:
+			done = func() { <-db.writer }
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	tx, err := db.rw.BeginTx(ctx, nil)
 	if err != nil {
+		done()
 		return nil, translate(err)
 	}
-	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now())}, nil
+	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now()), write: true, done: done}, nil
+}
+
+func (tx *Tx) commit() error {
+	defer tx.done()
+	return translate(tx.tx.Commit())
+}
+
+func (tx *Tx) rollback() {
+	defer tx.done()
+	tx.tx.Rollback()
 }
 
 // beginRead starts a read-only transaction: one consistent snapshot.
@@ -121,7 +151,7 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, translate(err)
 	}
-	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now())}, nil
+	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now()), done: func() {}}, nil
 }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
@@ -130,16 +160,15 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return err
 	}
-	defer tx.tx.Rollback()
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil && db.beforeCommit != nil {
+		err = db.beforeCommit()
+	}
+	if err != nil {
+		tx.rollback()
 		return err
 	}
-	if db.beforeCommit != nil {
-		if err := db.beforeCommit(); err != nil {
-			return err
-		}
-	}
-	return translate(tx.tx.Commit())
+	return tx.commit()
 }
 
 // view runs fn in a read transaction.
@@ -152,12 +181,49 @@ func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
 	return fn(tx)
 }
 
+// stmt returns a prepared statement for q bound to this transaction. On
+// SQLite, parsing a statement costs about as much as running it, so write
+// statements are prepared once on the single writer connection and reused;
+// pgx caches prepared statements by itself.
+func (tx *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, bool) {
+	if tx.db.writer == nil || !tx.write {
+		return nil, false
+	}
+	if s, ok := tx.db.stmts.Load(q); ok {
+		return tx.tx.StmtContext(ctx, s.(*sql.Stmt)), true
+	}
+	if tx.db.nstmts.Add(1) > maxCachedStmts {
+		return nil, false
+	}
+	s, err := tx.db.rw.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, false
+	}
+	if old, loaded := tx.db.stmts.LoadOrStore(q, s); loaded {
+		s.Close()
+		s = old.(*sql.Stmt)
+	}
+	return tx.tx.StmtContext(ctx, s), true
+}
+
+// maxCachedStmts bounds the statement cache; queries built from filters
+// vary, and past this they are simply not cached.
+const maxCachedStmts = 256
+
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s, ok := tx.stmt(ctx, q); ok {
+		r, err := s.ExecContext(ctx, args...)
+		return r, translate(err)
+	}
 	r, err := tx.tx.ExecContext(ctx, tx.db.dialect.rebind(q), args...)
 	return r, translate(err)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s, ok := tx.stmt(ctx, q); ok {
+		rows, err := s.QueryContext(ctx, args...)
+		return rows, translate(err)
+	}
 	rows, err := tx.tx.QueryContext(ctx, tx.db.dialect.rebind(q), args...)
 	return rows, translate(err)
 }
@@ -168,6 +234,9 @@ type row struct{ r *sql.Row }
 func (r row) Scan(dest ...any) error { return translate(r.r.Scan(dest...)) }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) row {
+	if s, ok := tx.stmt(ctx, q); ok {
+		return row{s.QueryRowContext(ctx, args...)}
+	}
 	return row{tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(q), args...)}
 }
 

@@ -26,11 +26,11 @@ func BulkAppend(ctx context.Context, db *DB, a *reseller.Actor, n, batch int, ti
 			tx.now = reseller.Micro(times(i))
 			action, target, d := gen(i)
 			if _, err := tx.appendEntry(ctx, a, action, target, d); err != nil {
-				tx.tx.Rollback()
+				tx.rollback()
 				return err
 			}
 		}
-		if err := tx.tx.Commit(); err != nil {
+		if err := tx.commit(); err != nil {
 			return err
 		}
 	}
