@@ -1,0 +1,415 @@
+package auditlog_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/resellerconsole/reseller/internal/auditlog"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// verifyCollect verifies a bundle and collects its entries.
+func verifyCollect(t tester, b []byte, opts auditlog.VerifyOptions) (*auditlog.Summary, []auditlog.BundleEntry, error) {
+	var got []auditlog.BundleEntry
+	opts.OnEntry = func(e auditlog.BundleEntry) error {
+		got = append(got, auditlog.BundleEntry{Seq: e.Seq, Record: append([]byte(nil), e.Record...), Proof: append([]tlog.Hash(nil), e.Proof...)})
+		return nil
+	}
+	sum, err := auditlog.VerifyBundle(bytes.NewReader(b), opts)
+	return sum, got, err
+}
+
+// checkEntries asserts that the verified entries are exactly seqs, with
+// their records and their standard inclusion proofs.
+func checkEntries(t tester, s *sim, seqs []int64, got []auditlog.BundleEntry) {
+	t.Helper()
+	if len(got) != len(seqs) {
+		t.Fatalf("verified %d entries, want %d", len(got), len(seqs))
+	}
+	for i, e := range got {
+		if e.Seq != seqs[i] || !bytes.Equal(e.Record, s.log.Record(seqs[i])) {
+			t.Fatalf("entry %d is seq %d %q, want seq %d", i, e.Seq, e.Record, seqs[i])
+		}
+		want, err := auditlog.ProveInclusion(s.log.Size(), e.Seq, s.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(e.Proof) != fmt.Sprint(want) {
+			t.Fatalf("seq %d: the bundle's proof\n%v\nis not the standard inclusion proof\n%v", e.Seq, e.Proof, want)
+		}
+	}
+}
+
+// signedAt signs the checkpoint of the log's first size entries.
+func signedAt(t tester, s *sim, size int64, signer interface {
+	Name() string
+	KeyHash() uint32
+	Sign([]byte) ([]byte, error)
+}) []byte {
+	t.Helper()
+	root, err := tlog.TreeHash(size, s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := auditlog.SignCheckpoint(auditlog.Checkpoint{Origin: auditlog.Origin(signer.Name(), s.account), Size: size, Root: root}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestBundleRoundTrip(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	s := story(t, 42)
+	opts := auditlog.VerifyOptions{VerifierKey: vkey}
+
+	t.Run("Full", func(t *testing.T) {
+		sum, got, err := verifyCollect(t, s.bundle(t, signer, vkey, nil, 0), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEntries(t, s, allSeqs(12), got)
+		root, _ := s.log.Root()
+		want := auditlog.Summary{Entries: 12, FirstSeq: 1, LastSeq: 12, Complete: true, Size: 12, Root: root,
+			Origin: "reseller-console/account/42", AccountID: 42, KeyName: "reseller-console", KeyHash: vkey[17:25], VerifierKey: vkey}
+		if *sum != want {
+			t.Errorf("summary\n%+v\nwant\n%+v", *sum, want)
+		}
+	})
+	t.Run("Subset", func(t *testing.T) {
+		seqs := []int64{2, 5, 9, 12}
+		sum, got, err := verifyCollect(t, s.bundle(t, signer, vkey, seqs, 0), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEntries(t, s, seqs, got)
+		if sum.Complete || sum.Entries != 4 || sum.FirstSeq != 2 || sum.LastSeq != 12 {
+			t.Errorf("summary %+v", sum)
+		}
+	})
+	t.Run("Empty selection", func(t *testing.T) {
+		sum, _, err := verifyCollect(t, s.bundle(t, signer, vkey, []int64{}, 0), opts)
+		if err != nil || sum.Entries != 0 || sum.Complete {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+	t.Run("Empty log", func(t *testing.T) {
+		empty := newSim(t, 42)
+		sum, _, err := verifyCollect(t, empty.bundle(t, signer, vkey, nil, 0), opts)
+		if err != nil || sum.Entries != 0 || !sum.Complete || sum.Size != 0 {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+	t.Run("SinceFromBundle", func(t *testing.T) {
+		sum, _, err := verifyCollect(t, s.bundle(t, signer, vkey, []int64{7}, 3), opts)
+		if err != nil || sum.SinceSize != 3 || !sum.SinceFromBundle {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+	t.Run("SinceKept", func(t *testing.T) {
+		for _, since := range []int64{1, 3, 8, 11, 12} {
+			o := opts
+			o.Since = signedAt(t, s, since, signer)
+			bundleSince := since
+			if since == 12 {
+				bundleSince = 0 // the same tree needs no proof
+			}
+			sum, _, err := verifyCollect(t, s.bundle(t, signer, vkey, []int64{4}, bundleSince), o)
+			if err != nil || sum.SinceSize != since || sum.SinceFromBundle {
+				t.Fatalf("since %d: summary %+v, %v", since, sum, err)
+			}
+		}
+	})
+	t.Run("SinceAcrossKeyChange", func(t *testing.T) {
+		newSigner, newKey := testKey(t, 3)
+		o := auditlog.VerifyOptions{VerifierKey: newKey, Since: signedAt(t, s, 5, signer), SinceVerifierKey: vkey}
+		sum, _, err := verifyCollect(t, s.bundle(t, newSigner, newKey, []int64{6}, 5), o)
+		if err != nil || sum.SinceSize != 5 || sum.KeyHash != newKey[17:25] {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+	t.Run("KeyFromBundle", func(t *testing.T) {
+		sum, _, err := verifyCollect(t, s.bundle(t, signer, vkey, nil, 0), auditlog.VerifyOptions{})
+		if err != nil || !sum.KeyFromBundle || sum.VerifierKey != vkey {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+	t.Run("Reformatted", func(t *testing.T) {
+		// Any JSON layout of the same document verifies, not only ours.
+		b := s.bundle(t, signer, vkey, []int64{1, 2, 3, 10}, 2)
+		var indented, compact bytes.Buffer
+		if err := json.Indent(&indented, b, "", "\t"); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Compact(&compact, b); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range [][]byte{indented.Bytes(), compact.Bytes(), bytes.ReplaceAll(b, []byte(`\"`), []byte(`\u0022`))} {
+			_, got, err := verifyCollect(t, r, opts)
+			if err != nil {
+				t.Fatalf("%v in\n%s", err, r)
+			}
+			checkEntries(t, s, []int64{1, 2, 3, 10}, got)
+		}
+	})
+}
+
+// TestBundleLayouts checks the slow path on inputs the line-cutting fast
+// path cannot take: a minified bundle longer than the longest line it cuts,
+// and a reader that fails.
+func TestBundleLayouts(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	s := newSim(t, 42).more(2500)
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, s.bundle(t, signer, vkey, nil, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if compact.Len() < 1<<20 || bytes.Count(compact.Bytes(), []byte("\n")) > 1 {
+		t.Fatalf("the minified bundle has %d bytes; the test needs one line over 1 MiB", compact.Len())
+	}
+	sum, err := auditlog.VerifyBundle(bytes.NewReader(compact.Bytes()), auditlog.VerifyOptions{VerifierKey: vkey})
+	if err != nil || sum.Entries != 2500 || !sum.Complete {
+		t.Fatalf("summary %+v, %v", sum, err)
+	}
+
+	full := s.bundle(t, signer, vkey, nil, 0)
+	for _, at := range []int{100, len(full) / 2, len(full) - 2} {
+		r := io.MultiReader(bytes.NewReader(full[:at]), iotest.ErrReader(errors.New("disk on fire")))
+		if _, err := auditlog.VerifyBundle(r, auditlog.VerifyOptions{VerifierKey: vkey}); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+			t.Errorf("read error at byte %d: err = %v", at, err)
+		}
+	}
+}
+
+// TestBundleEverySubset checks the shared-proof encoding against standard
+// proofs for every tree size up to 33 and many selections, where the
+// shapes of RFC 6962 trees (ragged right edges) hide their off-by-ones.
+func TestBundleEverySubset(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	s := newSim(t, 42)
+	c := s.create("a@b.example", "")
+	for size := 1; size <= 33; size++ {
+		if size > 1 {
+			s.allocate(c, 1, fmt.Sprint(size))
+		}
+		n := int64(size)
+		selections := [][]int64{allSeqs(n), {1}, {n}}
+		for mask := 1; mask < 1<<min(n, 9); mask += 7 {
+			var sel []int64
+			for i := range min(n, 9) {
+				if mask>>i&1 == 1 {
+					sel = append(sel, n-int64(i))
+				}
+			}
+			for i, j := 0, len(sel)-1; i < j; i, j = i+1, j-1 {
+				sel[i], sel[j] = sel[j], sel[i]
+			}
+			selections = append(selections, sel)
+		}
+		for _, sel := range selections {
+			_, got, err := verifyCollect(t, s.bundle(t, signer, vkey, sel, n/2), auditlog.VerifyOptions{VerifierKey: vkey})
+			if err != nil {
+				t.Fatalf("size %d, seqs %v: %v", n, sel, err)
+			}
+			checkEntries(t, s, sel, got)
+		}
+	}
+}
+
+func TestWriteBundleRefuses(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	s := story(t, 42)
+	other := story(t, 43)
+	base := func() auditlog.BundleInput {
+		seqs := []int64{1, 2, 3}
+		return auditlog.BundleInput{Checkpoint: s.signed(t, signer), VerifierKey: vkey, Origin: auditlog.Origin(signer.Name(), 42),
+			Size: 12, Hashes: s.log, Seqs: seqs, Records: s.log.Select(seqs)}
+	}
+	cases := map[string]struct {
+		edit    func(*auditlog.BundleInput)
+		errPart string
+	}{
+		"ErrSeqsNotAscending":       {func(in *auditlog.BundleInput) { in.Seqs = []int64{2, 1} }, "must ascend"},
+		"ErrSeqBeyondSize":          {func(in *auditlog.BundleInput) { in.Seqs = []int64{13} }, "Seq 13 is not in the checkpoint's log of 12 entries."},
+		"ErrSizeMismatch":           {func(in *auditlog.BundleInput) { in.Size = 11 }, "has size 12, not 11"},
+		"ErrSinceTooLarge":          {func(in *auditlog.BundleInput) { in.Since = 13 }, "Since must be between 0 and the log's size 12, not 13."},
+		"ErrWrongKey":               {func(in *auditlog.BundleInput) { _, in.VerifierKey = testKey(t, 2) }, "not signed by key"},
+		"ErrWrongOrigin":            {func(in *auditlog.BundleInput) { in.Origin = auditlog.Origin(signer.Name(), 43) }, "not \"reseller-console/account/43\""},
+		"ErrHashesDisagree":         {func(in *auditlog.BundleInput) { in.Hashes = other.log }, "the stored hashes give root"},
+		"ErrRecordsOutOfStep":       {func(in *auditlog.BundleInput) { in.Records = s.log.Select([]int64{1, 3}) }, "records stream seq 3 where seq 2 was due"},
+		"ErrRecordsShort":           {func(in *auditlog.BundleInput) { in.Records = s.log.Select([]int64{1, 2}) }, "ended before seq 3"},
+		"ErrRecordOfAnotherAccount": {func(in *auditlog.BundleInput) { in.Records = other.log.Select(in.Seqs) }, "the record is account 43"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := base()
+			tc.edit(&in)
+			err := auditlog.WriteBundle(&bytes.Buffer{}, in)
+			if err == nil || !strings.Contains(err.Error(), tc.errPart) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.errPart)
+			}
+		})
+	}
+}
+
+// entryLine returns the index of the line holding seq in a bundle.
+func entryLine(t tester, lines []string, seq int64) int {
+	for i, l := range lines {
+		if strings.HasPrefix(l, fmt.Sprintf(`{"seq":%d,`, seq)) {
+			return i
+		}
+	}
+	t.Fatalf("no line for seq %d", seq)
+	return -1
+}
+
+// editLines applies fn to the bundle's lines.
+func editLines(b []byte, fn func(lines []string) []string) []byte {
+	return []byte(strings.Join(fn(strings.Split(string(b), "\n")), "\n"))
+}
+
+// TestBundleTamper is the catalogue of edits an auditor must see.
+func TestBundleTamper(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	mallory, malloryKey := testKey(t, 2)
+	s := story(t, 42)
+	other := story(t, 43)
+	full := s.bundle(t, signer, vkey, nil, 3)
+	subset := s.bundle(t, signer, vkey, []int64{2, 6, 9}, 0)
+	root, _ := s.log.Root()
+
+	cases := []struct {
+		name    string
+		bundle  []byte
+		opts    auditlog.VerifyOptions
+		errPart string
+	}{
+		{"record byte changed", bytes.Replace(full, []byte(`\"reason\":\"unpaid`), []byte(`\"reason\":\"Unpaid`), 1), auditlog.VerifyOptions{},
+			"entry seq 5: record does not match the checkpoint (inclusion proof fails)"},
+		{"record byte changed in a subset", bytes.Replace(subset, []byte(`\"license_id\":104}`), []byte(`\"license_id\":105}`), 1), auditlog.VerifyOptions{},
+			"entry seq 6: record does not match the checkpoint"},
+		{"record made non-canonical", bytes.Replace(full, []byte(`{\"v\":1,\"account\":42,\"seq\":7,`), []byte(`{\"v\":1, \"account\":42,\"seq\":7,`), 1), auditlog.VerifyOptions{},
+			"entry seq 7: record is not canonical"},
+		{"entries swapped", editLines(full, func(l []string) []string {
+			i, j := entryLine(t, l, 6), entryLine(t, l, 7)
+			l[i], l[j] = l[j], l[i]
+			return l
+		}), auditlog.VerifyOptions{}, "entry seq 6: comes after seq 7"},
+		{"entry duplicated", editLines(subset, func(l []string) []string {
+			i := entryLine(t, l, 6)
+			return append(l[:i+1], l[i:]...)
+		}), auditlog.VerifyOptions{}, "entry seq 6: comes after seq 6"},
+		{"entry from another account", editLines(subset, func(l []string) []string {
+			l[entryLine(t, l, 6)] = strings.Split(string(other.bundle(t, signer, vkey, []int64{2, 6, 9}, 0)), "\n")[entryLine(t, l, 6)]
+			return l
+		}), auditlog.VerifyOptions{}, "entry seq 6: record belongs to account 43, not to account 42 of this log"},
+		{"entry renumbered", bytes.Replace(subset, []byte(`{"seq":9,`), []byte(`{"seq":10,`), 1), auditlog.VerifyOptions{},
+			"entry seq 10: record says seq 9"},
+		{"proof hash dropped", editLines(full, func(l []string) []string {
+			i := entryLine(t, l, 8)
+			l[i] = l[i][:strings.Index(l[i], `"proof":[`)+len(`"proof":[`)] + "]},"
+			return l
+		}), auditlog.VerifyOptions{}, "entry seq 8: proof has 0 hashes where 1 are due"},
+		{"proof hash altered", editLines(subset, func(l []string) []string {
+			i := entryLine(t, l, 9)
+			j := strings.Index(l[i], `"proof":["`) + len(`"proof":["`)
+			l[i] = l[i][:j] + flipBase64(l[i][j:j+4]) + l[i][j+4:]
+			return l
+		}), auditlog.VerifyOptions{}, "entry seq 9: record does not match the checkpoint"},
+		{"checkpoint re-signed with another key", bytes.Replace(full, jsonText(s.signed(t, signer)), jsonText(s.signed(t, mallory)), 1), auditlog.VerifyOptions{},
+			"checkpoint is not signed by key reseller-console+" + vkey[17:25]},
+		{"bundle key and checkpoint replaced", bytes.Replace(bytes.Replace(full, jsonText(s.signed(t, signer)), jsonText(s.signed(t, mallory)), 1), []byte(vkey), []byte(malloryKey), 1),
+			auditlog.VerifyOptions{}, "checkpoint is not signed by key reseller-console+" + vkey[17:25]},
+		{"checkpoint size altered", bytes.Replace(full, []byte(`account/42\n12\n`), []byte(`account/42\n11\n`), 1), auditlog.VerifyOptions{},
+			"does not verify: the checkpoint text was altered"},
+		{"checkpoint root altered", bytes.Replace(full, []byte(root.String()[:8]), []byte("AAAAAAAA"), 1), auditlog.VerifyOptions{},
+			"does not verify"},
+		{"origin altered", bytes.Replace(full, []byte(`"origin":"reseller-console/account/42"`), []byte(`"origin":"reseller-console/account/43"`), 1), auditlog.VerifyOptions{},
+			`checkpoint is for log "reseller-console/account/42", not "reseller-console/account/43"`},
+		{"consistency proof altered", editLines(full, func(l []string) []string {
+			for i := range l {
+				if j := strings.Index(l[i], `"proof":["`); strings.HasPrefix(l[i], `"consistency"`) && j >= 0 {
+					j += len(`"proof":["`)
+					l[i] = l[i][:j] + flipBase64(l[i][j:j+4]) + l[i][j+4:]
+				}
+			}
+			return l
+		}), auditlog.VerifyOptions{}, "consistency proof fails"},
+		{"truncated mid-entry", full[:len(full)/2], auditlog.VerifyOptions{}, "truncated"},
+		{"truncated at an entry", editLines(full, func(l []string) []string {
+			i := entryLine(t, l, 12)
+			l[i-1] = strings.TrimSuffix(l[i-1], ",")
+			return append(l[:i], "]}", "")
+		}), auditlog.VerifyOptions{}, "the bundle promises 12 entries but holds 11"},
+		{"truncated after the entries", bytes.TrimSuffix(full, []byte("]}\n")), auditlog.VerifyOptions{}, "truncated"},
+		{"data after the end", append(append([]byte(nil), full...), `{"more":1}`...), auditlog.VerifyOptions{}, "unexpected data after the bundle"},
+		{"unknown field", bytes.Replace(full, []byte(`"entry_count"`), []byte(`"note":"trust me","entry_count"`), 1), auditlog.VerifyOptions{}, `unknown field "note"`},
+		{"field after entries", bytes.Replace(full, []byte("\n]}\n"), []byte("\n],\"x\":1}\n"), 1), auditlog.VerifyOptions{}, `"entries" must be the last field`},
+		{"not a bundle", []byte(`{"format":"something/v2"}`), auditlog.VerifyOptions{}, "not a bundle of format reseller-audit-bundle/v1"},
+		{"wrong log expected", full, auditlog.VerifyOptions{Origin: "reseller-console/account/43"}, `is for log "reseller-console/account/42", not "reseller-console/account/43"`},
+		{"kept checkpoint of another key", full, auditlog.VerifyOptions{Since: signedAt(t, s, 3, mallory)}, "older checkpoint: checkpoint is not signed by key"},
+		{"kept checkpoint of another size", full, auditlog.VerifyOptions{Since: signedAt(t, s, 4, signer)}, "proves consistency from size 3, not from the older checkpoint's size 4; export it with since=4"},
+		{"kept checkpoint, bundle without proof", subset, auditlog.VerifyOptions{Since: signedAt(t, s, 4, signer)}, "carries no consistency proof"},
+		{"kept checkpoint larger", subset, auditlog.VerifyOptions{Since: signedAt(t, story(t, 42).more(13), 13, signer)}, "the log was truncated"},
+		{"kept checkpoint of a forked log", full, auditlog.VerifyOptions{Since: signedAt(t, forked(t, 42), 3, signer)}, "the log was rewritten or forked"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.opts.VerifierKey == "" {
+				tc.opts.VerifierKey = vkey
+			}
+			_, err := auditlog.VerifyBundle(bytes.NewReader(tc.bundle), tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.errPart) {
+				t.Fatalf("err = %v\nwant it to contain %q", err, tc.errPart)
+			}
+		})
+	}
+
+	t.Run("attacker's key, trusted from the bundle, is flagged", func(t *testing.T) {
+		b := bytes.Replace(bytes.Replace(full, jsonText(s.signed(t, signer)), jsonText(s.signed(t, mallory)), 1), []byte(vkey), []byte(malloryKey), 1)
+		sum, err := auditlog.VerifyBundle(bytes.NewReader(b), auditlog.VerifyOptions{})
+		if err != nil || !sum.KeyFromBundle || sum.VerifierKey != malloryKey {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+}
+
+// more appends entries until the log has n.
+func (s *sim) more(n int64) *sim {
+	c := s.create("more@x.example", "")
+	for s.log.Size() < n {
+		if !s.do(c, "suspend", "") {
+			s.do(c, "reactivate", "")
+		}
+	}
+	return s
+}
+
+// forked is the story with its second entry told differently.
+func forked(t tester, account int64) *sim {
+	s := newSim(t, account)
+	s.create("ops@bakery.example", "Bakery <Main> & Co")
+	s.create("someone-else@clinic.example", "")
+	s.create("x@y.example", "")
+	return s
+}
+
+// jsonText is b as it appears inside a JSON string of a bundle.
+func jsonText(b []byte) []byte {
+	q, _ := json.Marshal(string(b))
+	return q[1 : len(q)-1]
+}
+
+// flipBase64 changes four base64 characters into others.
+func flipBase64(s string) string {
+	if s == "AAAA" {
+		return "BBBB"
+	}
+	return "AAAA"
+}

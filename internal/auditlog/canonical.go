@@ -1,0 +1,294 @@
+package auditlog
+
+import (
+	"math"
+	"unicode/utf8"
+)
+
+// CheckRecord reports whether b is canonical record bytes (exactly what
+// DecodeRecord accepts) and returns the account and seq the record names.
+// It exists because verifying a million-entry bundle cannot afford a JSON
+// decode and re-encode per record: it walks the canonical layout once,
+// without allocating, and falls back to DecodeRecord only to explain a
+// rejection (or, should the fast walk ever be stricter than the encoder, to
+// accept what DecodeRecord accepts).
+func CheckRecord(b []byte) (account, seq int64, err error) {
+	s := scanner{b: b, ok: true}
+	account, seq = s.record()
+	if s.ok && s.i == len(b) {
+		return account, seq, nil
+	}
+	e, err := DecodeRecord(b)
+	if err != nil {
+		return 0, 0, err
+	}
+	return e.AccountID, e.Seq, nil
+}
+
+// scanner walks canonical record bytes. Any deviation clears ok; the walk
+// then carries on harmlessly, since the caller looks at ok only at the end.
+type scanner struct {
+	b  []byte
+	i  int
+	ok bool
+}
+
+func (s *scanner) fail() { s.ok = false; s.i = len(s.b) }
+
+// lit consumes the literal l.
+func (s *scanner) lit(l string) {
+	if len(s.b)-s.i < len(l) || string(s.b[s.i:s.i+len(l)]) != l {
+		s.fail()
+		return
+	}
+	s.i += len(l)
+}
+
+// has consumes l if it comes next.
+func (s *scanner) has(l string) bool {
+	if s.ok && len(s.b)-s.i >= len(l) && string(s.b[s.i:s.i+len(l)]) == l {
+		s.i += len(l)
+		return true
+	}
+	return false
+}
+
+// record walks the layout EncodeRecord writes: fixed field order, empty
+// optional fields left out.
+func (s *scanner) record() (account, seq int64) {
+	s.lit(`{"v":1,"account":`)
+	account = s.int()
+	s.lit(`,"seq":`)
+	seq = s.int()
+	s.lit(`,"time":`)
+	s.time()
+	s.lit(`,"action":`)
+	s.str()
+	s.lit(`,"target":{"type":`)
+	s.str()
+	s.lit(`,"id":`)
+	s.int()
+	s.lit(`,"email":`)
+	s.str()
+	s.lit(`},"details":{`)
+	first := true
+	for _, f := range detailFields {
+		s.optional(f.key, f.isInt, &first)
+	}
+	s.lit(`},"actor":{"id":`)
+	s.int()
+	s.lit(`,"email":`)
+	s.str()
+	s.lit(`,"role":`)
+	s.str()
+	s.lit(`,"via":`)
+	s.str()
+	first = false
+	for _, f := range actorOptional {
+		s.optional(f.key, f.isInt, &first)
+	}
+	s.lit(`}}`)
+	return account, seq
+}
+
+type optField struct {
+	key   string
+	isInt bool
+}
+
+// The omitempty fields of reseller.Details and reseller.EntryActor, in
+// declaration order, which is encoding order.
+var (
+	detailFields = []optField{
+		{`"name":`, false}, {`"pool_id":`, true}, {`"pool_name":`, false},
+		{`"product":`, false}, {`"license_id":`, true}, {`"label":`, false},
+		{`"reason":`, false},
+	}
+	actorOptional = []optField{
+		{`"token_id":`, true}, {`"ip":`, false}, {`"user_agent":`, false},
+		{`"request_id":`, false},
+	}
+)
+
+// optional consumes an omitempty field if present; present means non-empty,
+// since the encoder leaves empty ones out.
+func (s *scanner) optional(key string, isInt bool, first *bool) {
+	if !*first {
+		if !s.has(",") {
+			return
+		}
+		if !s.has(key) {
+			s.i-- // give the comma back: the next field may own it
+			return
+		}
+	} else if !s.has(key) {
+		return
+	}
+	*first = false
+	if isInt {
+		if s.int() == 0 {
+			s.fail()
+		}
+	} else if s.str() == 0 {
+		s.fail()
+	}
+}
+
+// int consumes an integer as strconv.FormatInt writes an int64.
+func (s *scanner) int() int64 {
+	b, i := s.b, s.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var u uint64
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 20 {
+		u = u*10 + uint64(b[i]-'0')
+		i++
+	}
+	n := i - start
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	if n == 0 || n > 19 || (b[start] == '0' && (n > 1 || neg)) || u > limit {
+		s.fail()
+		return 0
+	}
+	s.i = i
+	if neg {
+		return int64(-u)
+	}
+	return int64(u)
+}
+
+// time consumes a quoted time in TimeFormat that time.Parse accepts.
+func (s *scanner) time() {
+	const layout = `"dddd-dd-ddTdd:dd:dd.ddddddZ"`
+	if len(s.b)-s.i < len(layout) {
+		s.fail()
+		return
+	}
+	t := s.b[s.i : s.i+len(layout)]
+	for j := range len(layout) {
+		if d := layout[j] == 'd'; d != (t[j] >= '0' && t[j] <= '9') || !d && t[j] != layout[j] {
+			s.fail()
+			return
+		}
+	}
+	num := func(a, b int) int {
+		n := 0
+		for _, c := range t[a:b] {
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	y, mo, d, h, mi, sec := num(1, 5), num(6, 8), num(9, 11), num(12, 14), num(15, 17), num(18, 20)
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
+		s.fail()
+		return
+	}
+	s.i += len(layout)
+}
+
+// daysIn is the length of month mo of year y in the proleptic Gregorian
+// calendar, as time.Parse checks days.
+func daysIn(mo, y int) int {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// str consumes a JSON string written as encoding/json writes it with HTML
+// escaping off, and returns how many bytes its contents take (0 if empty).
+// Only these forms are canonical: raw UTF-8 except U+2028 and U+2029;
+// \" \\ \b \f \n \r \t; \u00XX (lowercase hex) for the other controls; and
+// \u2028, \u2029.
+func (s *scanner) str() int {
+	b, i := s.b, s.i
+	if i >= len(b) || b[i] != '"' {
+		s.fail()
+		return 0
+	}
+	i++
+	start := i
+	for i < len(b) {
+		i += plainLen(b[i:], true)
+		if i == len(b) {
+			break
+		}
+		c := b[i]
+		switch {
+		case c == '"':
+			s.i = i + 1
+			return i - start
+		case c == '\\':
+			if i+1 >= len(b) {
+				s.fail()
+				return 0
+			}
+			switch b[i+1] {
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				i += 2
+				continue
+			case 'u':
+				if !canonicalU(b[i+2 : min(i+6, len(b))]) {
+					s.fail()
+					return 0
+				}
+				i += 6
+				continue
+			}
+			s.fail()
+			return 0
+		case c < 0x20:
+			s.fail()
+			return 0
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				s.fail()
+				return 0
+			}
+			i += size
+		}
+	}
+	s.fail()
+	return 0
+}
+
+// canonicalU reports whether the four hex digits h are an escape the
+// encoder writes: a control character without a short form, or U+2028/9.
+func canonicalU(h []byte) bool {
+	if len(h) != 4 {
+		return false
+	}
+	v := 0
+	for _, c := range h {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | int(c-'a'+10)
+		default:
+			return false
+		}
+	}
+	switch v {
+	case '\b', '\f', '\n', '\r', '\t':
+		return false
+	case 0x2028, 0x2029:
+		return true
+	}
+	return v < 0x20
+}

@@ -1,0 +1,133 @@
+package auditlog_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
+	"pgregory.net/rapid"
+)
+
+// The fast record check and the bundle's string codec replace encoding/json
+// on the hot path; these properties hold them to it.
+
+// anyString draws strings that stress JSON escaping: ASCII, controls,
+// quotes, backslashes, HTML characters, U+2028/9, other Unicode and invalid
+// UTF-8.
+func anyString() *rapid.Generator[string] {
+	piece := rapid.OneOf(
+		rapid.SampledFrom([]string{`"`, `\`, "<", ">", "&", "\u2028", "\u2029", "\x00", "\x01", "\b", "\f", "\n", "\r", "\t", "\x7f", "\ufffd", "é", "😀", "\xff", "\xed\xa0\x80", "/", "a", " "}),
+		rapid.StringMatching(`[a-z0-9.@-]{0,8}`),
+		rapid.String(),
+	)
+	return rapid.Custom(func(t *rapid.T) string {
+		var b bytes.Buffer
+		for _, p := range rapid.SliceOfN(piece, 0, 6).Draw(t, "pieces") {
+			b.WriteString(p)
+		}
+		return b.String()
+	})
+}
+
+func anyEntry() *rapid.Generator[*reseller.Entry] {
+	str := anyString()
+	opt := rapid.OneOf(rapid.Just(""), str)
+	num := rapid.OneOf(rapid.Just(int64(0)), rapid.Int64())
+	return rapid.Custom(func(t *rapid.T) *reseller.Entry {
+		return &reseller.Entry{
+			AccountID: rapid.Int64().Draw(t, "account"),
+			Seq:       rapid.Int64().Draw(t, "seq"),
+			Time: time.Unix(rapid.Int64Range(-62135596800-86400, 253402300799+86400).Draw(t, "unix"),
+				rapid.Int64Range(0, 999999999).Draw(t, "nanos")),
+			Action: reseller.Action(str.Draw(t, "action")),
+			Target: reseller.Target{Type: str.Draw(t, "type"), ID: rapid.Int64().Draw(t, "target"), Email: str.Draw(t, "email")},
+			Details: reseller.Details{Name: opt.Draw(t, "name"), PoolID: num.Draw(t, "pool"), PoolName: opt.Draw(t, "pool_name"),
+				Product: opt.Draw(t, "product"), LicenseID: num.Draw(t, "license"), Label: opt.Draw(t, "label"), Reason: opt.Draw(t, "reason")},
+			Actor: reseller.EntryActor{ID: rapid.Int64().Draw(t, "actor"), Email: str.Draw(t, "actor_email"), Role: reseller.Role(str.Draw(t, "role")),
+				Via: str.Draw(t, "via"), TokenID: num.Draw(t, "token"), IP: opt.Draw(t, "ip"), UserAgent: opt.Draw(t, "ua"), RequestID: opt.Draw(t, "req")},
+		}
+	})
+}
+
+// mutate changes b at a drawn position: replaces, inserts or deletes a byte.
+func mutate(t *rapid.T, b []byte) []byte {
+	m := append([]byte(nil), b...)
+	i := rapid.IntRange(0, len(m)-1).Draw(t, "at")
+	c := rapid.SampledFrom([]byte(`"\{}[],:0123456789-aeuvZT. `+"\n\x00\x80\xe2")).Draw(t, "byte")
+	switch rapid.IntRange(0, 2).Draw(t, "how") {
+	case 0:
+		m[i] = c
+	case 1:
+		m = append(m[:i], append([]byte{c}, m[i:]...)...)
+	default:
+		m = append(m[:i], m[i+1:]...)
+	}
+	return m
+}
+
+func TestCheckRecordProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		rec, err := auditlog.EncodeRecord(anyEntry().Draw(t, "entry"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := auditlog.DecodeRecord(rec); err == nil {
+			if got, want := auditlog.AppendRecordString(nil, rec), auditlog.AppendJSONString(nil, rec); !bytes.Equal(got, want) {
+				t.Fatalf("the record encoder writes %s, the string encoder %s", got, want)
+			}
+		}
+		for _, b := range [][]byte{rec, mutate(t, rec)} {
+			_, slowErr := auditlog.DecodeRecord(b)
+			if fast := auditlog.FastRecordOK(b); fast != (slowErr == nil) {
+				t.Fatalf("fast check says %v, DecodeRecord says %v, for %q", fast, slowErr, b)
+			}
+		}
+	})
+}
+
+func TestBundleStringCodec(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := anyString().Draw(t, "s")
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		got := auditlog.AppendJSONString(nil, []byte(s))
+		if !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Fatalf("appendString(%q) = %s, encoding/json writes %s", s, got, want.Bytes())
+		}
+		if utf8.ValidString(s) {
+			if v, ok := auditlog.Unquote(got); !ok || string(v) != s {
+				t.Fatalf("Unquote(%s) = %q, %v; want %q", got, v, ok, s)
+			}
+		}
+		// Any other spelling of a string that Unquote accepts must mean what
+		// encoding/json says it means.
+		q := append([]byte(`"`), []byte(rapid.StringMatching(`([a-z"/\\]|\\[u][0-9a-fA-F]{4}|\\[bfnrt/"\\x])*`).Draw(t, "q"))...)
+		q = append(q, '"')
+		var ref string
+		if v, ok := auditlog.Unquote(q); ok && json.Unmarshal(q, &ref) == nil && string(v) != ref {
+			t.Fatalf("Unquote(%s) = %q, encoding/json says %q", q, v, ref)
+		}
+	})
+}
+
+// FuzzCheckRecord searches for bytes the fast check accepts and
+// DecodeRecord rejects, or the reverse.
+func FuzzCheckRecord(f *testing.F) {
+	for _, e := range story(f, 42).entries {
+		f.Add(e.Record)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := auditlog.DecodeRecord(b)
+		if fast := auditlog.FastRecordOK(b); fast != (err == nil) {
+			t.Fatalf("fast check says %v, DecodeRecord says %v, for %q", fast, err, b)
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package auditlog_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
+	"pgregory.net/rapid"
+)
+
+// randomHistory plays a random sequence of actions that the domain rules
+// allow, through the same simulation the other tests use.
+func randomHistory(t *rapid.T) *sim {
+	s := newSim(t, rapid.Int64Range(1, 1<<40).Draw(t, "account"))
+	n := rapid.IntRange(1, 60).Draw(t, "actions")
+	for range n {
+		ids := sortedIDs(s.clients)
+		if len(ids) == 0 || rapid.IntRange(0, 5).Draw(t, "create") == 0 {
+			s.create(fmt.Sprintf("c%d@x.example", len(ids)), rapid.SampledFrom([]string{"", "Acme", "Zoë & <Co>"}).Draw(t, "name"))
+			continue
+		}
+		c := s.clients[rapid.SampledFrom(ids).Draw(t, "client")]
+		switch rapid.IntRange(0, 4).Draw(t, "action") {
+		case 0:
+			s.do(c, reseller.DoSuspend, rapid.SampledFrom([]string{"", "unpaid", "line\nbreak"}).Draw(t, "reason"))
+		case 1:
+			s.do(c, reseller.DoReactivate, "")
+		case 2:
+			s.do(c, reseller.DoDelete, "")
+		case 3:
+			s.allocate(c, rapid.Int64Range(1, 3).Draw(t, "pool"), rapid.SampledFrom([]string{"", "site.example"}).Draw(t, "label"))
+		case 4:
+			for _, id := range sortedIDs(s.licenses) {
+				if l := s.licenses[id]; l.ClientID == c.ID && l.Status == reseller.LicenseActive {
+					s.revoke(l, "")
+					break
+				}
+			}
+		}
+	}
+	return s
+}
+
+// TestLogProperties: for any history the rules allow, the log verifies as a
+// whole and as any selection, replays to the same state, and any one-byte
+// change to a record or to the checkpoint is caught.
+func TestLogProperties(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	rapid.Check(t, func(t *rapid.T) {
+		s := randomHistory(t)
+		size := s.log.Size()
+		opts := auditlog.VerifyOptions{VerifierKey: vkey}
+
+		full := s.bundle(t, signer, vkey, nil, 0)
+		if sum, err := auditlog.VerifyBundle(bytes.NewReader(full), opts); err != nil || !sum.Complete {
+			t.Fatalf("full bundle: %+v, %v", sum, err)
+		}
+		seqs := []int64{}
+		for i := int64(1); i <= size; i++ {
+			if rapid.Bool().Draw(t, "pick") {
+				seqs = append(seqs, i)
+			}
+		}
+		since := rapid.Int64Range(0, size).Draw(t, "since")
+		sub := s.bundle(t, signer, vkey, seqs, since)
+		o := opts
+		if since > 0 {
+			o.Since = signedAt(t, s, since, signer)
+		}
+		if sum, err := auditlog.VerifyBundle(bytes.NewReader(sub), o); err != nil || sum.Entries != len(seqs) {
+			t.Fatalf("bundle of %v since %d: %+v, %v", seqs, since, sum, err)
+		}
+		state, err := replayLog(s.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkState(t, s, state)
+		cp, _ := s.log.Checkpoint("")
+		if err := auditlog.CheckLog(size, s.log.Records, s.log, &cp); err != nil {
+			t.Fatal(err)
+		}
+
+		// One byte of one record changed: the bundle and the stored log both
+		// say so.
+		seq := rapid.Int64Range(1, size).Draw(t, "mutate seq")
+		rec := s.log.Record(seq)
+		bad := append([]byte(nil), rec...)
+		at := rapid.IntRange(0, len(bad)-1).Draw(t, "at")
+		bad[at] ^= byte(rapid.IntRange(1, 255).Draw(t, "xor"))
+		tampered := bytes.Replace(full, auditlog.AppendJSONString(nil, rec), auditlog.AppendJSONString(nil, bad), 1)
+		if _, err := auditlog.VerifyBundle(bytes.NewReader(tampered), opts); err == nil {
+			t.Fatalf("a bundle with seq %d's byte %d changed verifies", seq, at)
+		}
+		r := rowsOf(s.log)
+		r.records[seq-1] = bad
+		if err := auditlog.CheckLog(size, r.stream, s.log, &cp); err == nil {
+			t.Fatalf("a log with seq %d's byte %d changed passes CheckLog", seq, at)
+		}
+
+		// One byte of the signed checkpoint changed.
+		signed := s.signed(t, signer)
+		badCP := append([]byte(nil), signed...)
+		at = rapid.IntRange(0, len(badCP)-1).Draw(t, "cp at")
+		badCP[at] ^= byte(rapid.IntRange(1, 255).Draw(t, "cp xor"))
+		if c, err := auditlog.OpenCheckpoint(badCP, vkey, ""); err == nil {
+			t.Fatalf("checkpoint with byte %d changed opens: %+v\n%q", at, c, badCP)
+		}
+		tampered = bytes.Replace(full, auditlog.AppendJSONString(nil, signed), auditlog.AppendJSONString(nil, badCP), 1)
+		if _, err := auditlog.VerifyBundle(bytes.NewReader(tampered), opts); err == nil {
+			t.Fatalf("a bundle with checkpoint byte %d changed verifies", at)
+		}
+	})
+}
