@@ -2,6 +2,7 @@ package reseller
 
 import (
 	"context"
+	"io"
 	"strings"
 	"time"
 )
@@ -219,4 +220,48 @@ func ParseTimeBound(field, s string, loc *time.Location, end bool) (time.Time, e
 		d = d.AddDate(0, 0, 1)
 	}
 	return d.UTC(), nil
+}
+
+// Checkpoint is a signed statement of an account's log: its size and Merkle
+// root, as a note (docs/audit-log-format.md) signed by the server's key.
+type Checkpoint struct {
+	Origin      string `json:"origin"`
+	Size        int64  `json:"size"`
+	Root        []byte `json:"root"`       // base64 in JSON, as in the note
+	Note        string `json:"checkpoint"` // the signed checkpoint text
+	VerifierKey string `json:"verifier_key"`
+}
+
+// InclusionProof proves that the entry with Seq is in the tree of Size.
+type InclusionProof struct {
+	Seq        int64       `json:"seq"`
+	Size       int64       `json:"size"`
+	Record     string      `json:"record"`    // the entry's record bytes
+	LeafHash   []byte      `json:"leaf_hash"` // SHA-256(0x00 || record)
+	Proof      [][]byte    `json:"proof"`     // RFC 6962 audit path, leaf to root
+	Checkpoint *Checkpoint `json:"checkpoint"`
+}
+
+// ConsistencyProof proves that the tree of size From is a prefix of the tree of size To.
+type ConsistencyProof struct {
+	From       int64       `json:"from"`
+	To         int64       `json:"to"`
+	Proof      [][]byte    `json:"proof"`
+	Old        *Checkpoint `json:"old_checkpoint"`
+	Checkpoint *Checkpoint `json:"checkpoint"`
+}
+
+// LogService proves the actor's account's log. Each method needs
+// PermViewAudit; sizes beyond the log are EINVALID.
+type LogService interface {
+	// Checkpoint returns the signed checkpoint of the log as it is now,
+	// signing one if the log grew since the last.
+	Checkpoint(ctx context.Context) (*Checkpoint, error)
+	// ProveInclusion proves entry seq against the checkpoint of size (0 = now).
+	ProveInclusion(ctx context.Context, seq, size int64) (*InclusionProof, error)
+	// ProveConsistency proves the tree of size from is a prefix of that of size to (0 = now).
+	ProveConsistency(ctx context.Context, from, to int64) (*ConsistencyProof, error)
+	// WriteBundle writes a verification bundle of the entries f selects,
+	// with a consistency proof from size since when it is not 0.
+	WriteBundle(ctx context.Context, w io.Writer, f AuditFilter, since int64) error
 }

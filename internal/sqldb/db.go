@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/resellerconsole/reseller"
+	"golang.org/x/mod/sumdb/note"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -37,7 +38,10 @@ type DB struct {
 
 	writer chan struct{} // SQLite: held by the one write transaction at a time
 	stmts  sync.Map      // query text → *sql.Stmt prepared on rw (SQLite)
-	nstmts atomic.Int32
+
+	signer      note.Signer // signs checkpoints; see SetSigner
+	verifierKey string
+	nstmts      atomic.Int32
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

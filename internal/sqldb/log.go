@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/resellerconsole/reseller"
@@ -75,15 +76,23 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 	return e, nil
 }
 
-// hashReader reads an account's stored Merkle hashes within a transaction.
+// hashReader reads an account's stored Merkle hashes, within a transaction
+// or (tx nil) on a pooled read connection of its own. Stored hashes below
+// the log's size never change, so the latter may run beside a transaction
+// that streams records.
 type hashReader struct {
 	ctx       context.Context
 	tx        *Tx
+	db        *DB
 	accountID int64
 }
 
 func (tx *Tx) hashReader(ctx context.Context, accountID int64) hashReader {
-	return hashReader{ctx: ctx, tx: tx, accountID: accountID}
+	return hashReader{ctx: ctx, tx: tx, db: tx.db, accountID: accountID}
+}
+
+func (db *DB) hashReader(ctx context.Context, accountID int64) hashReader {
+	return hashReader{ctx: ctx, db: db, accountID: accountID}
 }
 
 // ReadHashes implements tlog.HashReader.
@@ -108,7 +117,13 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		pos[x] = append(pos[x], i)
 	}
 	q.WriteString(")")
-	rows, err := r.tx.query(r.ctx, q.String(), args...)
+	var rows *sql.Rows
+	var err error
+	if r.tx != nil {
+		rows, err = r.tx.query(r.ctx, q.String(), args...)
+	} else {
+		rows, err = r.db.ro.QueryContext(r.ctx, r.db.dialect.rebind(q.String()), args...)
+	}
 	if err != nil {
 		return nil, err
 	}

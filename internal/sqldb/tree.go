@@ -24,10 +24,6 @@ func (db *DB) ViewLog(ctx context.Context, accountID int64, fn func(size int64, 
 func (db *DB) Head(ctx context.Context, accountID int64) (size int64, root tlog.Hash, err error) {
 	err = db.ViewLog(ctx, accountID, func(n int64, r tlog.HashReader) error {
 		size = n
-		if n == 0 {
-			root = tlog.Hash{}
-			return nil
-		}
 		root, err = tlog.TreeHash(n, r)
 		return err
 	})

@@ -1,0 +1,341 @@
+package sqldb
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// SetSigner gives the store the key it signs checkpoints with. Without one,
+// the LogService methods fail.
+func (db *DB) SetSigner(s note.Signer, verifierKey string) {
+	db.signer, db.verifierKey = s, verifierKey
+}
+
+// VerifierKey returns the public key checkpoints are signed with.
+func (db *DB) VerifierKey() string { return db.verifierKey }
+
+
+// AccountCheckpoint returns the signed checkpoint of an account's log at
+// size (0 for its current size), signing and storing one if none exists.
+// The store never signs two checkpoints of one size: the stored one wins,
+// and a stored one whose root differs from the tree's is an error.
+// For the operator; LogService methods authorise first.
+func (db *DB) AccountCheckpoint(ctx context.Context, accountID, size int64) (*reseller.Checkpoint, error) {
+	if db.signer == nil {
+		return nil, ErrNoSigner
+	}
+	var root tlog.Hash
+	err := db.ViewLog(ctx, accountID, func(n int64, r tlog.HashReader) error {
+		if size == 0 {
+			size = n
+		}
+		if size < 0 || size > n {
+			return reseller.Errorf(reseller.EINVALID, "Size %d is beyond the log, which has %d entries.", size, n)
+		}
+		var err error
+		root, err = tlog.TreeHash(size, r) // for size 0, SHA-256 of nothing (RFC 6962)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	cp := auditlog.Checkpoint{Origin: auditlog.Origin(db.keyName(), accountID), Size: size, Root: root}
+	if stored, err := db.storedCheckpoint(ctx, accountID, size); err == nil {
+		return db.checkStored(stored, cp)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	signed, err := auditlog.SignCheckpoint(cp, db.signer)
+	if err != nil {
+		return nil, err
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "INSERT INTO audit_checkpoints (account_id, size, root, note, created_at) VALUES (?, ?, ?, ?, ?)",
+			accountID, size, root[:], string(signed), micros(tx.now))
+		return err
+	})
+	if violates(err, errUnique, "") {
+		// Another instance signed this size first; serve its checkpoint.
+		stored, err := db.storedCheckpoint(ctx, accountID, size)
+		if err != nil {
+			return nil, err
+		}
+		return db.checkStored(stored, cp)
+	} else if err != nil {
+		return nil, err
+	}
+	return db.toCheckpoint(cp, signed), nil
+}
+
+type storedCheckpoint struct {
+	root []byte
+	note string
+}
+
+func (db *DB) storedCheckpoint(ctx context.Context, accountID, size int64) (*storedCheckpoint, error) {
+	s := &storedCheckpoint{}
+	err := db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT root, note FROM audit_checkpoints WHERE account_id = ? AND size = ?"),
+		accountID, size).Scan(&s.root, &s.note)
+	return s, err
+}
+
+func (db *DB) checkStored(s *storedCheckpoint, cp auditlog.Checkpoint) (*reseller.Checkpoint, error) {
+	if !bytes.Equal(s.root, cp.Root[:]) {
+		return nil, fmt.Errorf("sqldb: log %s: stored checkpoint of size %d has root %x, but the tree has %v: the log was altered", cp.Origin, cp.Size, s.root, cp.Root)
+	}
+	return db.toCheckpoint(cp, []byte(s.note)), nil
+}
+
+func (db *DB) toCheckpoint(cp auditlog.Checkpoint, signed []byte) *reseller.Checkpoint {
+	return &reseller.Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: append([]byte(nil), cp.Root[:]...), Note: string(signed), VerifierKey: db.verifierKey}
+}
+
+// keyName is the name in the signing key, which also names the logs.
+func (db *DB) keyName() string {
+	if db.signer == nil {
+		return auditlog.DefaultKeyName
+	}
+	return db.signer.Name()
+}
+
+// LatestCheckpoint returns the newest stored checkpoint of an account, or
+// ENOTFOUND when none was signed yet.
+func (db *DB) LatestCheckpoint(ctx context.Context, accountID int64) (*reseller.Checkpoint, error) {
+	var size int64
+	var root []byte
+	var text string
+	err := db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT size, root, note FROM audit_checkpoints WHERE account_id = ? ORDER BY size DESC LIMIT 1"),
+		accountID).Scan(&size, &root, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, reseller.Errorf(reseller.ENOTFOUND, "No checkpoint has been signed for account %d yet.", accountID)
+	} else if err != nil {
+		return nil, err
+	}
+	origin := auditlog.Origin(db.keyName(), accountID)
+	if cp, err := auditlog.ParseCheckpoint(noteText([]byte(text))); err == nil {
+		origin = cp.Origin
+	}
+	return &reseller.Checkpoint{Origin: origin, Size: size, Root: root, Note: text, VerifierKey: db.verifierKey}, nil
+}
+
+// noteText returns the signed text of a note: everything before the blank line.
+func noteText(n []byte) []byte {
+	if i := bytes.Index(n, []byte("\n\n")); i >= 0 {
+		return n[:i+1]
+	}
+	return n
+}
+
+// Checkpoint implements reseller.LogService.
+func (db *DB) Checkpoint(ctx context.Context) (*reseller.Checkpoint, error) {
+	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
+	if err != nil {
+		return nil, err
+	}
+	return db.AccountCheckpoint(ctx, a.AccountID, 0)
+}
+
+// ProveInclusion implements reseller.LogService.
+func (db *DB) ProveInclusion(ctx context.Context, seq, size int64) (*reseller.InclusionProof, error) {
+	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := db.AccountCheckpoint(ctx, a.AccountID, size)
+	if err != nil {
+		return nil, err
+	}
+	if seq < 1 || seq > cp.Size {
+		return nil, reseller.Errorf(reseller.EINVALID, "Seq %d is not in the tree of size %d.", seq, cp.Size)
+	}
+	p := &reseller.InclusionProof{Seq: seq, Size: cp.Size, Checkpoint: cp}
+	err = db.view(ctx, func(tx *Tx) error {
+		var rec []byte
+		if err := tx.queryRow(ctx, "SELECT record FROM audit_entries WHERE account_id = ? AND seq = ?", a.AccountID, seq).Scan(&rec); err != nil {
+			return err
+		}
+		p.Record = string(rec)
+		leaf := tlog.RecordHash(rec)
+		p.LeafHash = leaf[:]
+		proof, err := auditlog.ProveInclusion(cp.Size, seq, tx.hashReader(ctx, a.AccountID))
+		p.Proof = hashBytes(proof)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ProveConsistency implements reseller.LogService.
+func (db *DB) ProveConsistency(ctx context.Context, from, to int64) (*reseller.ConsistencyProof, error) {
+	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := db.AccountCheckpoint(ctx, a.AccountID, to)
+	if err != nil {
+		return nil, err
+	}
+	if from < 1 || from > cp.Size {
+		return nil, reseller.Errorf(reseller.EINVALID, "From must be between 1 and %d (the newer size), not %d.", cp.Size, from)
+	}
+	old, err := db.AccountCheckpoint(ctx, a.AccountID, from)
+	if err != nil {
+		return nil, err
+	}
+	p := &reseller.ConsistencyProof{From: from, To: cp.Size, Old: old, Checkpoint: cp}
+	proof, err := auditlog.ProveConsistency(from, cp.Size, db.hashReader(ctx, a.AccountID))
+	if err != nil {
+		return nil, err
+	}
+	p.Proof = hashBytes(proof)
+	return p, nil
+}
+
+func hashBytes(hs []tlog.Hash) [][]byte {
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		out[i] = append([]byte(nil), h[:]...)
+	}
+	return out
+}
+
+// WriteBundle implements reseller.LogService.
+func (db *DB) WriteBundle(ctx context.Context, w io.Writer, f reseller.AuditFilter, since int64) error {
+	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
+	if err != nil {
+		return err
+	}
+	return db.WriteAccountBundle(ctx, a.AccountID, w, f, since)
+}
+
+// WriteAccountBundle writes a verification bundle of an account's entries
+// that f selects, against a checkpoint of the log as it is now, with a
+// consistency proof from size since (0 for none). For the operator.
+func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writer, f reseller.AuditFilter, since int64) error {
+	f.Limit, f.Cursor, f.Order = 0, "", reseller.OrderAsc
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	cp, err := db.AccountCheckpoint(ctx, accountID, 0)
+	if err != nil {
+		return err
+	}
+	if since < 0 || since > cp.Size {
+		return reseller.Errorf(reseller.EINVALID, "Since must be between 1 and the log's size %d, not %d.", cp.Size, since)
+	}
+	return db.view(ctx, func(tx *Tx) error {
+		q, err := tx.newAuditQuery(ctx, accountID, &f)
+		if err != nil {
+			return err
+		}
+		q.hi = min(q.hi, cp.Size+1)
+		var seqs []int64
+		if err := tx.scanRecords(ctx, q, func(seq int64, _ []byte) error { seqs = append(seqs, seq); return nil }, "seq, seq"); err != nil {
+			return err
+		}
+		return auditlog.WriteBundle(w, auditlog.BundleInput{
+			Checkpoint:  []byte(cp.Note),
+			VerifierKey: cp.VerifierKey,
+			Origin:      cp.Origin,
+			Size:        cp.Size,
+			Hashes:      db.hashReader(ctx, accountID),
+			Seqs:        seqs,
+			Records: func(fn func(int64, []byte) error) error {
+				return tx.scanRecords(ctx, q, fn, "seq, record")
+			},
+			Since:  since,
+			Filter: describeFilter(&f),
+		})
+	})
+}
+
+// scanRecords walks q's rows in seq order, a batch at a time, giving fn the
+// seq and the second selected column (cols is "seq, record" or "seq, seq").
+func (tx *Tx) scanRecords(ctx context.Context, q *auditQuery, fn func(seq int64, record []byte) error, cols string) error {
+	lo := q.lo
+	for lo < q.hi {
+		where, args := q.rangeSQL(lo, q.hi)
+		rows, err := tx.query(ctx, "SELECT "+cols+" FROM audit_entries WHERE "+where+" ORDER BY seq LIMIT ?", append(args, exportBatch)...)
+		if err != nil {
+			return err
+		}
+		n := 0
+		var seq int64
+		for rows.Next() {
+			var rec []byte
+			var s2 any = &rec
+			if cols == "seq, seq" {
+				var ignore int64
+				s2 = &ignore
+			}
+			if err := rows.Scan(&seq, s2); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := fn(seq, rec); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n < exportBatch {
+			return nil
+		}
+		lo = seq + 1
+	}
+	return nil
+}
+
+// describeFilter says in words which entries a filter selects, for bundles.
+func describeFilter(f *reseller.AuditFilter) string {
+	var parts []string
+	add := func(k string, vs []string) {
+		for _, v := range vs {
+			parts = append(parts, k+":"+v)
+		}
+	}
+	for _, a := range f.Actions {
+		parts = append(parts, "action:"+string(a))
+	}
+	for _, a := range f.NotActions {
+		parts = append(parts, "-action:"+string(a))
+	}
+	add("target", f.Targets)
+	add("-target", f.NotTargets)
+	add("actor", f.Actors)
+	add("-actor", f.NotActors)
+	if f.ClientID != 0 {
+		parts = append(parts, fmt.Sprintf("client:%d", f.ClientID))
+	}
+	if !f.From.IsZero() || !f.To.IsZero() {
+		r := "created:"
+		if !f.From.IsZero() {
+			r += f.From.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		r += ".."
+		if !f.To.IsZero() {
+			r += f.To.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		parts = append(parts, r)
+	}
+	if len(parts) == 0 {
+		return "all entries"
+	}
+	return strings.Join(parts, " ")
+}
