@@ -13,12 +13,15 @@ import (
 )
 
 type auditCmd struct {
-	Export auditExportCmd `cmd:"" help:"Export an account's audit log, or part of it, as CSV or JSON Lines."`
+	Export auditExportCmd `cmd:"" help:"Export an account's audit log, or part of it, as CSV, JSON Lines or a verification bundle."`
+	Verify auditVerifyCmd `cmd:"" help:"Verify a bundle offline, with no database."`
+	Check  auditCheckCmd  `cmd:"" help:"Check the stored logs: hashes, sequence, checkpoint, and a replay against the current state."`
 }
 
 type auditExportCmd struct {
 	Account int64  `required:"" placeholder:"ID" help:"Id of the account whose log to export."`
-	Format  string `enum:"csv,jsonl" default:"csv" help:"csv for spreadsheets, or jsonl: the stored record bytes, one per line."`
+	Format  string `enum:"csv,jsonl,bundle" default:"csv" help:"csv for spreadsheets; jsonl: the stored record bytes, one per line; bundle: a verification bundle for 'reseller audit verify'."`
+	Since   int64  `placeholder:"SIZE" help:"With --format bundle: also prove that the log of this older size (from a checkpoint the auditor kept) is a prefix of today's."`
 	Out     string `short:"o" placeholder:"FILE" help:"Write to FILE instead of stdout. FILE appears only once the export is complete."`
 
 	Action []string `placeholder:"ACTION" help:"Only these actions (repeatable, or comma-separated): client.created, client.suspended, client.reactivated, client.deleted, license.allocated, license.revoked."`
@@ -45,7 +48,8 @@ Examples:
   reseller audit export --account 1 --out audit.csv
   reseller audit export --account 1 --format jsonl --action client.suspended \
       --from 2026-07-01 --to 2026-09-30 --tz Europe/Berlin > q3-suspensions.jsonl
-  reseller audit export --account 1 -q 'action:license.revoked -actor:bot@acme.test'`
+  reseller audit export --account 1 -q 'action:license.revoked -actor:bot@acme.test'
+  reseller audit export --account 1 --format bundle --since 1200 --out q3.bundle.json`
 }
 
 // entryWriter is what the export package's CSV and JSON Lines writers do.
@@ -98,7 +102,14 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 	if err != nil {
 		return err
 	}
-	db, err := e.open(false)
+	if c.Since != 0 && c.Format != "bundle" {
+		return reseller.Errorf(reseller.EINVALID, "--since goes with --format bundle.")
+	}
+	open := e.open
+	if c.Format == "bundle" {
+		open = e.openSigned
+	}
+	db, err := open(false)
 	if err != nil {
 		return err
 	}
@@ -125,9 +136,16 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 		w = tmp
 	}
 	var ew entryWriter
-	if c.Format == "jsonl" {
+	switch c.Format {
+	case "bundle":
+		ew = &flushOnly{}
+		if err := db.WriteAccountBundle(e.ctx, c.Account, w, f, c.Since); err != nil {
+			return err
+		}
+		ctx = nil
+	case "jsonl":
 		ew = export.NewJSONL(w)
-	} else {
+	default:
 		ew = export.NewCSV(w)
 	}
 	n := 0
@@ -157,3 +175,9 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 	}
 	return nil
 }
+
+// flushOnly stands in for an entry writer when the export wrote itself.
+type flushOnly struct{}
+
+func (flushOnly) Write(*reseller.Entry) error { return nil }
+func (flushOnly) Flush() error                { return nil }

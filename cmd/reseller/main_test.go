@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -151,4 +153,18 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestMain points the default signing key at a temporary directory, so that
+// commands run against PostgreSQL (whose key defaults to the working
+// directory) leave nothing behind in the source tree.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "reseller-cli-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("RESELLER_KEY_FILE", filepath.Join(dir, "signing.key"))
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

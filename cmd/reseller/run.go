@@ -24,7 +24,9 @@ const (
 
 // cli is the whole command line. Each subcommand lives in its own file.
 type cli struct {
-	DB string `name:"db" env:"RESELLER_DB" default:"reseller.db" placeholder:"PATH|URL" help:"Database: the path of a SQLite file, or a postgres:// URL."`
+	DB         string `name:"db" env:"RESELLER_DB" default:"reseller.db" placeholder:"PATH|URL" help:"Database: the path of a SQLite file, or a postgres:// URL."`
+	KeyFile    string `name:"key-file" env:"RESELLER_KEY_FILE" placeholder:"PATH" help:"File holding the checkpoint signing key; created on first use. Default: reseller-signing.key beside a SQLite database, or in the working directory for PostgreSQL."`
+	SigningKey string `name:"signing-key" env:"RESELLER_SIGNING_KEY" placeholder:"KEY" help:"The signing key itself (PRIVATE+KEY+...), instead of --key-file; for instances that share one key through a secret store."`
 
 	Serve   serveCmd   `cmd:"" help:"Run the web console and the JSON API."`
 	Migrate migrateCmd `cmd:"" help:"Create the database, or bring its schema up to date."`
@@ -32,7 +34,8 @@ type cli struct {
 	User    userCmd    `cmd:"" help:"Add and list an account's users, and set their passwords."`
 	Pool    poolCmd    `cmd:"" help:"Create, resize and list license pools."`
 	Token   tokenCmd   `cmd:"" help:"Issue API tokens."`
-	Audit   auditCmd   `cmd:"" help:"Read an account's audit log."`
+	Audit   auditCmd   `cmd:"" help:"Export, verify and check audit logs."`
+	Key     keyCmd     `cmd:"" help:"Show the key that checkpoints are verified with."`
 	Version versionCmd `cmd:"" help:"Print the version of this binary."`
 }
 
@@ -51,6 +54,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	dsn    string
+
+	keyFile, signingKey string
 }
 
 // exitPanic carries kong's exit code (after --help, for example) out of
@@ -110,7 +115,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "Run 'reseller --help' for usage.")
 		return exitUsage
 	}
-	e.dsn = c.DB
+	e.dsn, e.keyFile, e.signingKey = c.DB, c.KeyFile, c.SigningKey
 	if err := kctx.Run(); err != nil {
 		fmt.Fprintf(stderr, "reseller: %s\n", errorText(err))
 		return exitError

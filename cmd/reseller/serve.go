@@ -50,7 +50,7 @@ gapless and in order.`
 
 func (c *serveCmd) Run(e *env) error {
 	log := newLogger(e.stderr, c.LogFormat)
-	db, err := e.open(true)
+	db, err := e.openSigned(true)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (c *serveCmd) Run(e *env) error {
 		RateBurst:  c.RateBurst,
 		TrustProxy: c.TrustProxy,
 	})
-	log.Info("listening", "url", url, "db", redact(e.dsn), "dialect", db.Dialect())
+	log.Info("listening", "url", url, "db", redact(e.dsn), "dialect", db.Dialect(), "verifier_key", db.VerifierKey())
 	if err := srv.Serve(e.ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

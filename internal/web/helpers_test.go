@@ -16,8 +16,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
 	"github.com/resellerconsole/reseller/internal/sqldb"
 	"github.com/resellerconsole/reseller/internal/web"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // t0 is when every test's clock starts.
@@ -52,6 +54,22 @@ type env struct {
 	otherToken string
 	otherPool  *reseller.Pool
 	otherOp    *reseller.User
+	vkey       string // verifies the server's checkpoints
+}
+
+// setKey gives db a fresh checkpoint signing key and returns its verifier key.
+func setKey(t *testing.T, db *sqldb.DB) string {
+	t.Helper()
+	skey, vkey, err := auditlog.GenerateKey(auditlog.DefaultKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetSigner(signer, vkey)
+	return vkey
 }
 
 type envOption func(*web.Config)
@@ -62,6 +80,7 @@ func newEnv(t *testing.T, db *sqldb.DB, opts ...envOption) *env {
 	e := &env{db: db, clock: &clock{now: t0}, logs: &syncBuffer{},
 		users: map[reseller.Role]*reseller.User{}, tokens: map[reseller.Role]string{}, tokenID: map[reseller.Role]int64{}}
 	db.Now = e.clock.Now
+	e.vkey = setKey(t, db)
 	e.account = must(db.CreateAccount(ctx, "Acme Hosting"))
 	for _, r := range reseller.Roles {
 		u := must(db.AddUser(ctx, e.account.ID, fmt.Sprintf("%s@acme.test", r), r))

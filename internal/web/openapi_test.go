@@ -39,7 +39,7 @@ func TestOpenAPI(t *testing.T) {
 			"POST /api/v1/clients/{id}/suspend", "POST /api/v1/clients/{id}/reactivate", "DELETE /api/v1/clients/{id}",
 			"GET /api/v1/pools",
 			"GET /api/v1/licenses", "POST /api/v1/licenses", "POST /api/v1/licenses/{id}/revoke",
-			"GET /api/v1/audit", "GET /api/v1/audit/count", "GET /api/v1/audit/export",
+			"GET /api/v1/audit", "GET /api/v1/audit/bundle", "GET /api/v1/audit/checkpoint", "GET /api/v1/audit/count", "GET /api/v1/audit/export", "GET /api/v1/audit/proof/consistency", "GET /api/v1/audit/proof/inclusion",
 			"GET /api/openapi.json", "GET /healthz", "GET /metrics",
 		}
 		var got []string

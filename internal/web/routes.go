@@ -84,6 +84,22 @@ func (s *Server) routeTable() []*route {
 			query:   append(auditFilterParams(), qFormat, qOrder),
 			media:   []string{"text/csv", "application/jsonl"}, errors: []string{R, F}, run: s.exportAudit},
 
+		// The verifiable log.
+		{method: "GET", path: apiPrefix + "/audit/checkpoint", id: "getCheckpoint", tag: "verifiable log",
+			summary: "The signed checkpoint of the log as it is now",
+			desc:    "A C2SP tlog-checkpoint (origin, size, Merkle root) signed with the server's Ed25519 key as a note; see docs/audit-log-format.md.",
+			resp:    reseller.Checkpoint{}, errors: []string{F}, run: s.getCheckpoint},
+		{method: "GET", path: apiPrefix + "/audit/proof/inclusion", id: "proveInclusion", tag: "verifiable log",
+			summary: "Prove that an entry is in the log", query: []param{qSeq, qSize},
+			resp: reseller.InclusionProof{}, errors: []string{R, F}, run: s.proveInclusion},
+		{method: "GET", path: apiPrefix + "/audit/proof/consistency", id: "proveConsistency", tag: "verifiable log",
+			summary: "Prove that an older log is a prefix of a newer one", query: []param{qFrom, qTo},
+			resp: reseller.ConsistencyProof{}, errors: []string{R, F}, run: s.proveConsistency},
+		{method: "GET", path: apiPrefix + "/audit/bundle", id: "getBundle", tag: "verifiable log",
+			summary: "A self-contained verification bundle of the selected entries",
+			desc:    "The checkpoint, the verifier key, each selected entry's record bytes with its inclusion proof, and with since a consistency proof from that older size. Check it offline with `reseller audit verify`.",
+			query:   append(auditFilterParams(), qSince), media: []string{"application/json"}, errors: []string{R, F}, run: s.getBundle},
+
 		// Operations.
 		{method: "GET", path: pathOpenAPI, id: "openapi", tag: "operations", public: true,
 			summary: "This OpenAPI document", resp: map[string]any{}, run: s.serveOpenAPI},
@@ -135,6 +151,11 @@ var (
 	qPoolID        = param{name: "pool_id", typ: "integer"}
 	qOrder         = param{name: "order", typ: "string", enum: []string{"desc", "asc"}, desc: "desc (newest first) is the default for listing, asc for exports."}
 	qBucket        = param{name: "bucket", typ: "string", enum: []string{"day", "week", "month", "quarter"}, desc: "Also count per period, in the tz zone; weeks start on Monday."}
+	qSeq           = param{name: "seq", typ: "integer", desc: "The entry's sequence number."}
+	qSize          = param{name: "size", typ: "integer", desc: "Tree size to prove against; the log as it is now by default."}
+	qFrom          = param{name: "from", typ: "integer", desc: "The older tree size."}
+	qTo            = param{name: "to", typ: "integer", desc: "The newer tree size; the log as it is now by default."}
+	qSince         = param{name: "since", typ: "integer", desc: "An older tree size (from a checkpoint the auditor kept) to prove consistency from."}
 	qFormat        = param{name: "format", typ: "string", enum: []string{"csv", "jsonl"}, desc: "csv by default."}
 )
 

@@ -27,6 +27,7 @@ type Store interface {
 	reseller.PoolService
 	reseller.LicenseService
 	reseller.AuditService
+	reseller.LogService
 }
 
 // Config configures a Server.
