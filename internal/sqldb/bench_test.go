@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,37 @@ func BenchmarkWrite(b *testing.B) {
 			})
 			b.Run("RecordAction", func(b *testing.B) {
 				op := f.as(reseller.RoleOperator)
+				for range b.N {
+					id++
+					if _, err := db.CreateClient(op, fmt.Sprintf("b%d@x.test", id), ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			// Many writers at once, as under a busy API: on SQLite their
+			// actions share commits (see commit.go).
+			b.Run("RecordActionParallel", func(b *testing.B) {
+				op := f.as(reseller.RoleOperator)
+				var n atomic.Int64
+				b.SetParallelism(16)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := db.CreateClient(op, fmt.Sprintf("par%d-%d@x.test", id, n.Add(1)), ""); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				id++
+			})
+			// The same action without the Merkle hashes, in a second account
+			// whose log is left unverifiable: what the hashes cost.
+			b.Run("RecordActionNoMerkle", func(b *testing.B) {
+				acc, _ := db.CreateAccount(ctx, "No Merkle")
+				u, _ := db.AddUser(ctx, acc.ID, "nomerkle@x.test", reseller.RoleOperator)
+				op := actorCtx(u, reseller.ViaAPI)
+				sqldb.SetNoMerkle(db, true)
+				defer sqldb.SetNoMerkle(db, false)
 				for range b.N {
 					id++
 					if _, err := db.CreateClient(op, fmt.Sprintf("b%d@x.test", id), ""); err != nil {

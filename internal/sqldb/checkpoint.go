@@ -24,7 +24,6 @@ func (db *DB) SetSigner(s note.Signer, verifierKey string) {
 // VerifierKey returns the public key checkpoints are signed with.
 func (db *DB) VerifierKey() string { return db.verifierKey }
 
-
 // AccountCheckpoint returns the signed checkpoint of an account's log at
 // size (0 for its current size), signing and storing one if none exists.
 // The store never signs two checkpoints of one size: the stored one wins,

@@ -35,9 +35,12 @@ type DB struct {
 	Now reseller.Clock
 
 	beforeCommit func() error // test hook: fail a transaction at its last moment
+	noMerkle     bool         // benchmark hook: append entries without their Merkle hashes
 
-	writer chan struct{} // SQLite: held by the one write transaction at a time
-	stmts  sync.Map      // query text → *sql.Stmt prepared on rw (SQLite)
+	writer        chan struct{}  // SQLite: held by the one write transaction at a time
+	writes        chan *writeReq // SQLite: actions waiting for the committer
+	committerDone chan struct{}
+	stmts         sync.Map // query text → *sql.Stmt prepared on rw (SQLite)
 
 	signer      note.Signer // signs checkpoints; see SetSigner
 	verifierKey string
@@ -81,6 +84,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// connection lets statements be prepared while a write is under way.
 		db.rw.SetMaxOpenConns(2)
 		db.writer = make(chan struct{}, 1)
+		db.startCommitter()
 		if db.ro, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
 			db.rw.Close()
 			return nil, err
@@ -96,6 +100,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.writes != nil {
+		close(db.writes)
+		<-db.committerDone
+	}
 	err := db.rw.Close()
 	if db.ro != db.rw {
 		if e := db.ro.Close(); err == nil {
@@ -117,7 +125,16 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	write bool
-	done  func() // releases the writer slot
+	done  func()          // releases the writer slot
+	ctx   context.Context // when set, used instead of the callers' (see runSaved)
+}
+
+// use returns the context a statement of the transaction runs with.
+func (tx *Tx) use(ctx context.Context) context.Context {
+	if tx.ctx != nil {
+		return tx.ctx
+	}
+	return ctx
 }
 
 // begin starts a write transaction; end it with commit or rollback.
@@ -136,7 +153,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		done()
 		return nil, translate(err)
 	}
-	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now()), write: true, done: done}, nil
+	return &Tx{tx: tx, db: db, now: microNow(db), write: true, done: done}, nil
 }
 
 func (tx *Tx) commit() error {
@@ -149,6 +166,8 @@ func (tx *Tx) rollback() {
 	tx.tx.Rollback()
 }
 
+func microNow(db *DB) time.Time { return reseller.Micro(db.Now()) }
+
 // beginRead starts a read-only transaction: one consistent snapshot.
 func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect.name == "postgres", Isolation: db.dialect.snapshot})
@@ -160,6 +179,9 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 
 // update runs fn in a write transaction and commits it if fn returns nil.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.writes != nil {
+		return db.submit(ctx, fn)
+	}
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
@@ -215,6 +237,7 @@ func (tx *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, bool) {
 const maxCachedStmts = 256
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = tx.use(ctx)
 	if s, ok := tx.stmt(ctx, q); ok {
 		r, err := s.ExecContext(ctx, args...)
 		return r, translate(err)
@@ -224,6 +247,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = tx.use(ctx)
 	if s, ok := tx.stmt(ctx, q); ok {
 		rows, err := s.QueryContext(ctx, args...)
 		return rows, translate(err)
@@ -238,6 +262,7 @@ type row struct{ r *sql.Row }
 func (r row) Scan(dest ...any) error { return translate(r.r.Scan(dest...)) }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) row {
+	ctx = tx.use(ctx)
 	if s, ok := tx.stmt(ctx, q); ok {
 		return row{s.QueryRowContext(ctx, args...)}
 	}

@@ -11,6 +11,9 @@ import (
 // before it commits; an error from it rolls the transaction back.
 func SetBeforeCommit(db *DB, fn func() error) { db.beforeCommit = fn }
 
+// SetNoMerkle makes appends skip the Merkle hashes, to measure what they cost.
+func SetNoMerkle(db *DB, skip bool) { db.noMerkle = skip }
+
 // BulkAppend appends n entries to the actor's account through the ordinary
 // append path, batch entries per transaction, with entry i at times(i) and
 // the action and target gen(i) gives. Benchmarks use it to build large logs

@@ -1,6 +1,8 @@
 package sqldb_test
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -116,5 +118,46 @@ func TestResizePool(t *testing.T) {
 		wantCode(t, err, reseller.EINVALID)
 		_, err = db.CreatePool(op, 424242, "x", "", 1)
 		wantCode(t, err, reseller.ENOTFOUND)
+	})
+}
+
+// Concurrent actions share commits on SQLite (group commit): those refused
+// must leave nothing behind, and the others must all be there, gapless.
+func TestConcurrentMixedActions(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		op := f.as(reseller.RoleOperator)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		okCount := 0
+		for i := range 80 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Every email is tried twice: one of each pair is refused.
+				_, err := db.CreateClient(op, fmt.Sprintf("pair%d@x.test", i/2), "")
+				if err != nil && reseller.ErrorCode(err) != reseller.EEMAILTAKEN {
+					t.Error(err)
+				}
+				if err == nil {
+					mu.Lock()
+					okCount++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		es := f.entries(t)
+		if okCount != 40 || len(es) != 40 {
+			t.Fatalf("%d creates succeeded and %d entries written, want 40 and 40", okCount, len(es))
+		}
+		for i, e := range es {
+			if e.Seq != int64(i+1) {
+				t.Fatalf("entry %d has seq %d", i, e.Seq)
+			}
+		}
+		if err := db.CheckAccount(context.Background(), f.account.ID); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

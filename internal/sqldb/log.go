@@ -44,9 +44,11 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 		return nil, err
 	}
 	e.Record = rec
-	hashes, err := tlog.StoredHashes(size, rec, tx.hashReader(ctx, a.AccountID))
-	if err != nil {
-		return nil, err
+	var hashes []tlog.Hash
+	if !tx.db.noMerkle {
+		if hashes, err = tlog.StoredHashes(size, rec, tx.hashReader(ctx, a.AccountID)); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := tx.exec(ctx, `INSERT INTO audit_entries
 		(account_id, seq, time_us, action, client_id, target_email, actor_id, actor_email, record)
@@ -66,8 +68,10 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 		q.WriteString("(?, ?, ?)")
 		args = append(args, a.AccountID, start+int64(i), h[:])
 	}
-	if _, err := tx.exec(ctx, q.String(), args...); err != nil {
-		return nil, err
+	if len(hashes) > 0 {
+		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := tx.exec(ctx, "UPDATE audit_heads SET size = ?, last_time_us = ? WHERE account_id = ?",
 		e.Seq, micros(t), a.AccountID); err != nil {
