@@ -84,10 +84,10 @@ func BenchmarkWrite(b *testing.B) {
 			})
 			// The same action without the Merkle hashes, in a second account
 			// whose log is left unverifiable: what the hashes cost.
+			acc := ok(db.CreateAccount(ctx, "No Merkle"))
+			nm := actorCtx(ok(db.AddUser(ctx, acc.ID, "nomerkle@x.test", reseller.RoleOperator)), reseller.ViaAPI)
 			b.Run("RecordActionNoMerkle", func(b *testing.B) {
-				acc, _ := db.CreateAccount(ctx, "No Merkle")
-				u, _ := db.AddUser(ctx, acc.ID, "nomerkle@x.test", reseller.RoleOperator)
-				op := actorCtx(u, reseller.ViaAPI)
+				op := nm
 				sqldb.SetNoMerkle(db, true)
 				defer sqldb.SetNoMerkle(db, false)
 				for range b.N {

@@ -3,11 +3,14 @@ package sqldb
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 //go:embed migrations
@@ -32,9 +35,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+	// Look before creating: the least-privileged app role (GrantAppRole)
+	// may not create tables, not even with IF NOT EXISTS, and it must still
+	// be able to start on a database that is up to date.
+	var exists bool
+	q := "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+	if db.dialect.name == "postgres" {
+		q = "SELECT to_regclass('schema_migrations') IS NOT NULL"
+	}
+	if err := conn.QueryRowContext(ctx, q).Scan(&exists); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if !exists {
+		if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("migrate: %w", ownerHint(err))
+		}
 	}
 	applied := map[int]bool{}
 	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
@@ -76,7 +92,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("migrate: %s: %w", name, err)
+			return fmt.Errorf("migrate: %s: %w", name, ownerHint(err))
 		}
 		if _, err := tx.ExecContext(ctx, db.dialect.rebind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
 			v, name, micros(db.Now())); err != nil {
@@ -88,4 +104,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ownerHint adds what to do when a migration is refused for lack of
+// privilege: typically a new binary started as the app role, which may read
+// and write rows but not change the schema.
+func ownerHint(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" { // insufficient_privilege
+		return fmt.Errorf("%w (the schema needs migrating, and this role may not change it: run 'reseller migrate' as the role that owns the tables, then start the app again)", err)
+	}
+	return err
 }
