@@ -198,6 +198,9 @@ type AuditService interface {
 	CountEntries(ctx context.Context, f AuditFilter, bucket string, loc *time.Location) (*AuditCount, error)
 	// ExportEntries calls fn for every entry f matches, in f.Order, with flat memory.
 	ExportEntries(ctx context.Context, f AuditFilter, fn func(*Entry) error) error
+	// ExportRecords is ExportEntries for the record bytes alone, without
+	// decoding them: the JSON Lines export.
+	ExportRecords(ctx context.Context, f AuditFilter, fn func(record []byte) error) error
 }
 
 // ParseTimeBound parses a from/to bound: an RFC 3339 time, or a date

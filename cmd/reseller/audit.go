@@ -150,10 +150,14 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 	}
 	n := 0
 	if ctx != nil { // an account without users has an empty log
-		err = db.ExportEntries(ctx, f, func(en *reseller.Entry) error {
-			n++
-			return ew.Write(en)
-		})
+		if j, ok := ew.(*export.JSONL); ok {
+			err = db.ExportRecords(ctx, f, func(rec []byte) error { n++; return j.WriteRecord(rec) })
+		} else {
+			err = db.ExportEntries(ctx, f, func(en *reseller.Entry) error {
+				n++
+				return ew.Write(en)
+			})
+		}
 		if err != nil {
 			return err
 		}

@@ -130,7 +130,12 @@ func (j *JSONL) Write(e *reseller.Entry) error {
 	if len(e.Record) == 0 {
 		return fmt.Errorf("export: entry %d has no record bytes", e.Seq)
 	}
-	j.w.Write(e.Record)
+	return j.WriteRecord(e.Record)
+}
+
+// WriteRecord writes record bytes and a newline.
+func (j *JSONL) WriteRecord(rec []byte) error {
+	j.w.Write(rec)
 	return j.w.WriteByte('\n')
 }
 

@@ -169,6 +169,12 @@ func scanEntry(rows interface{ Scan(...any) error }, accountID int64) (*reseller
 	if err := rows.Scan(&rec); err != nil {
 		return nil, err
 	}
+	return decodeEntry(rec, accountID)
+}
+
+// decodeEntry reads the entry that stored record bytes hold. The bytes were
+// checked when written; verification (auditlog.DecodeRecord) is stricter.
+func decodeEntry(rec []byte, accountID int64) (*reseller.Entry, error) {
 	e := &reseller.Entry{}
 	if err := json.Unmarshal(rec, e); err != nil {
 		return nil, fmt.Errorf("account %d: record: %w", accountID, err)
@@ -345,8 +351,44 @@ func (db *DB) ExportEntries(ctx context.Context, f reseller.AuditFilter, fn func
 	})
 }
 
+// ExportRecords calls fn with the record bytes of every entry f matches,
+// in f.Order, without decoding them.
+func (db *DB) ExportRecords(ctx context.Context, f reseller.AuditFilter, fn func(record []byte) error) error {
+	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
+	if err != nil {
+		return err
+	}
+	f.Limit, f.Cursor = 0, ""
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	return db.view(ctx, func(tx *Tx) error {
+		q, err := tx.newAuditQuery(ctx, a.AccountID, &f)
+		if err != nil {
+			return err
+		}
+		return tx.scanRows(ctx, q, f.Order, true, func(_ int64, rec []byte) error { return fn(rec) })
+	})
+}
+
 // scanEntries walks q's entries in order, a batch at a time.
 func (tx *Tx) scanEntries(ctx context.Context, q *auditQuery, order string, fn func(*reseller.Entry) error) error {
+	return tx.scanRows(ctx, q, order, true, func(_ int64, rec []byte) error {
+		e, err := decodeEntry(rec, q.accountID)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// scanRows walks q's rows in order, a batch at a time, giving fn each seq
+// and (when records is set) record bytes, which are fn's to keep.
+func (tx *Tx) scanRows(ctx context.Context, q *auditQuery, order string, records bool, fn func(seq int64, rec []byte) error) error {
+	cols := "seq, NULL"
+	if records {
+		cols = "seq, record"
+	}
 	lo, hi := q.lo, q.hi
 	for lo < hi {
 		where, args := q.rangeSQL(lo, hi)
@@ -355,22 +397,23 @@ func (tx *Tx) scanEntries(ctx context.Context, q *auditQuery, order string, fn f
 		} else {
 			where += " ORDER BY seq DESC"
 		}
-		rows, err := tx.query(ctx, "SELECT record FROM audit_entries WHERE "+where+" LIMIT ?", append(args, exportBatch)...)
+		rows, err := tx.query(ctx, "SELECT "+cols+" FROM audit_entries WHERE "+where+" LIMIT ?", append(args, exportBatch)...)
 		if err != nil {
 			return err
 		}
 		n := 0
-		var last int64
+		var seq int64
 		for rows.Next() {
-			e, err := scanEntry(rows, q.accountID)
-			if err == nil {
-				err = fn(e)
-			}
-			if err != nil {
+			var rec []byte
+			if err := rows.Scan(&seq, &rec); err != nil {
 				rows.Close()
 				return err
 			}
-			n, last = n+1, e.Seq
+			if err := fn(seq, rec); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -380,9 +423,9 @@ func (tx *Tx) scanEntries(ctx context.Context, q *auditQuery, order string, fn f
 			return nil
 		}
 		if order == reseller.OrderAsc {
-			lo = last + 1
+			lo = seq + 1
 		} else {
-			hi = last
+			hi = seq
 		}
 	}
 	return nil

@@ -254,6 +254,16 @@ func BenchmarkAuditLog(b *testing.B) {
 				}
 				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "entries/s")
 			})
+			b.Run("ExportRecords", func(b *testing.B) {
+				n := 0
+				for range b.N {
+					err := db.ExportRecords(l.ctx, q3, func(rec []byte) error { n++; return nil })
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "entries/s")
+			})
 		})
 	}
 }

@@ -40,18 +40,18 @@ func (db *DB) CheckAccount(ctx context.Context, accountID int64) error {
 		all := &auditQuery{accountID: accountID, lo: 1, hi: 1 << 62}
 		all.where.WriteString("account_id = ?")
 		all.args = []any{accountID}
-		records := func(fn func(int64, []byte) error) error { return tx.scanRecords(ctx, all, fn, "seq, record") }
+		records := func(fn func(int64, []byte) error) error { return tx.scanRows(ctx, all, reseller.OrderAsc, true, fn) }
 		if err := auditlog.CheckLog(size, records, db.hashReader(ctx, accountID), cp); err != nil {
 			return err
 		}
 		state, err := auditlog.Replay(func(fn func(*reseller.Entry) error) error {
-			return tx.scanRecords(ctx, all, func(_ int64, rec []byte) error {
+			return tx.scanRows(ctx, all, reseller.OrderAsc, true, func(_ int64, rec []byte) error {
 				e, err := auditlog.DecodeRecord(rec)
 				if err != nil {
 					return err
 				}
 				return fn(e)
-			}, "seq, record")
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)

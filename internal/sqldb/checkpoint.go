@@ -241,7 +241,7 @@ func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writ
 		}
 		q.hi = min(q.hi, cp.Size+1)
 		var seqs []int64
-		if err := tx.scanRecords(ctx, q, func(seq int64, _ []byte) error { seqs = append(seqs, seq); return nil }, "seq, seq"); err != nil {
+		if err := tx.scanRows(ctx, q, reseller.OrderAsc, false, func(seq int64, _ []byte) error { seqs = append(seqs, seq); return nil }); err != nil {
 			return err
 		}
 		return auditlog.WriteBundle(w, auditlog.BundleInput{
@@ -252,53 +252,12 @@ func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writ
 			Hashes:      db.hashReader(ctx, accountID),
 			Seqs:        seqs,
 			Records: func(fn func(int64, []byte) error) error {
-				return tx.scanRecords(ctx, q, fn, "seq, record")
+				return tx.scanRows(ctx, q, reseller.OrderAsc, true, fn)
 			},
 			Since:  since,
 			Filter: describeFilter(&f),
 		})
 	})
-}
-
-// scanRecords walks q's rows in seq order, a batch at a time, giving fn the
-// seq and the second selected column (cols is "seq, record" or "seq, seq").
-func (tx *Tx) scanRecords(ctx context.Context, q *auditQuery, fn func(seq int64, record []byte) error, cols string) error {
-	lo := q.lo
-	for lo < q.hi {
-		where, args := q.rangeSQL(lo, q.hi)
-		rows, err := tx.query(ctx, "SELECT "+cols+" FROM audit_entries WHERE "+where+" ORDER BY seq LIMIT ?", append(args, exportBatch)...)
-		if err != nil {
-			return err
-		}
-		n := 0
-		var seq int64
-		for rows.Next() {
-			var rec []byte
-			var s2 any = &rec
-			if cols == "seq, seq" {
-				var ignore int64
-				s2 = &ignore
-			}
-			if err := rows.Scan(&seq, s2); err != nil {
-				rows.Close()
-				return err
-			}
-			if err := fn(seq, rec); err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if n < exportBatch {
-			return nil
-		}
-		lo = seq + 1
-	}
-	return nil
 }
 
 // describeFilter says in words which entries a filter selects, for bundles.

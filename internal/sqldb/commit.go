@@ -69,7 +69,7 @@ func (db *DB) submit(ctx context.Context, fn func(tx *Tx) error) (err error) {
 
 // commitBatch runs a batch in one transaction, one savepoint per action.
 func (db *DB) commitBatch(batch []*writeReq) {
-	tx, err := db.begin(context.Background())
+	tx, err := db.beginAt(context.Background())
 	if err != nil {
 		for _, r := range batch {
 			r.done <- err

@@ -40,6 +40,7 @@ type DB struct {
 	writer        chan struct{}  // SQLite: held by the one write transaction at a time
 	writes        chan *writeReq // SQLite: actions waiting for the committer
 	committerDone chan struct{}
+	closeWrites   sync.Once
 	stmts         sync.Map // query text → *sql.Stmt prepared on rw (SQLite)
 
 	signer      note.Signer // signs checkpoints; see SetSigner
@@ -101,7 +102,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Close closes the database.
 func (db *DB) Close() error {
 	if db.writes != nil {
-		close(db.writes)
+		db.closeWrites.Do(func() { close(db.writes) })
 		<-db.committerDone
 	}
 	err := db.rw.Close()
@@ -139,6 +140,16 @@ func (tx *Tx) use(ctx context.Context) context.Context {
 
 // begin starts a write transaction; end it with commit or rollback.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.beginAt(ctx)
+	if err == nil {
+		tx.now = microNow(db)
+	}
+	return tx, err
+}
+
+// beginAt starts a write transaction without reading the clock: the
+// committer sets each action's time itself.
+func (db *DB) beginAt(ctx context.Context) (*Tx, error) {
 	done := func() {}
 	if db.writer != nil {
 		select {
@@ -153,7 +164,7 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 		done()
 		return nil, translate(err)
 	}
-	return &Tx{tx: tx, db: db, now: microNow(db), write: true, done: done}, nil
+	return &Tx{tx: tx, db: db, write: true, done: done}, nil
 }
 
 func (tx *Tx) commit() error {

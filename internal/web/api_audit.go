@@ -80,7 +80,11 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
 		return reseller.Errorf(reseller.EINVALID, "Parameter format %q is not csv or jsonl.", format)
 	}
 	lw.disposition = mime.FormatMediaType("attachment", map[string]string{"filename": name})
-	err = s.store.ExportEntries(r.Context(), f, ew.Write)
+	if j, ok := ew.(*export.JSONL); ok {
+		err = s.store.ExportRecords(r.Context(), f, j.WriteRecord) // no need to decode
+	} else {
+		err = s.store.ExportEntries(r.Context(), f, ew.Write)
+	}
 	if err == nil {
 		err = ew.Flush()
 	}
