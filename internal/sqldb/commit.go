@@ -82,7 +82,11 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			r.done <- err
 			continue
 		}
-		if err := db.runSaved(tx, r); err != nil {
+		run := db.runSaved
+		if len(batch) == 1 {
+			run = db.runAlone // nothing to protect: skip the savepoint
+		}
+		if err := run(tx, r); err != nil {
 			r.done <- err
 			continue
 		}
@@ -104,6 +108,15 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	for _, r := range ok {
 		r.done <- err
 	}
+}
+
+// runAlone runs the only action of a batch; if it fails, the transaction
+// is rolled back whole.
+func (db *DB) runAlone(tx *Tx, r *writeReq) error {
+	tx.ctx = context.WithoutCancel(r.ctx)
+	defer func() { tx.ctx = nil }()
+	tx.now = microNow(db)
+	return r.fn(tx)
 }
 
 // runSaved runs one action of a batch inside a savepoint, with the

@@ -17,15 +17,14 @@ import (
 // writer), so seqs are gapless, and an entry's time is never before the
 // previous entry's, so the log's order is also chronological.
 func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reseller.Action, target reseller.Target, d reseller.Details) (*reseller.Entry, error) {
-	var size, last int64
-	if err := tx.queryRow(ctx, "SELECT size, last_time_us FROM audit_heads WHERE account_id = ?"+tx.db.dialect.forUpdate,
-		a.AccountID).Scan(&size, &last); err != nil {
+	// Taking the next seq and time updates the head row, which on PostgreSQL
+	// also locks it until commit: appends to one log go one at a time.
+	var seq, tus int64
+	if err := tx.queryRow(ctx, `UPDATE audit_heads SET size = size + 1, last_time_us = CASE WHEN last_time_us > ? THEN last_time_us ELSE ? END
+		WHERE account_id = ? RETURNING size, last_time_us`, micros(tx.now), micros(tx.now), a.AccountID).Scan(&seq, &tus); err != nil {
 		return nil, notFound(err, "Account", a.AccountID)
 	}
-	t := tx.now
-	if micros(t) < last {
-		t = fromMicros(last)
-	}
+	size, t := seq-1, fromMicros(tus)
 	target.Type = "client"
 	e := &reseller.Entry{
 		AccountID: a.AccountID,
@@ -72,10 +71,6 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
 			return nil, err
 		}
-	}
-	if _, err := tx.exec(ctx, "UPDATE audit_heads SET size = ?, last_time_us = ? WHERE account_id = ?",
-		e.Seq, micros(t), a.AccountID); err != nil {
-		return nil, err
 	}
 	return e, nil
 }
