@@ -29,7 +29,8 @@ type cli struct {
 	SigningKey string `name:"signing-key" env:"RESELLER_SIGNING_KEY" placeholder:"KEY" help:"The signing key itself (PRIVATE+KEY+...), instead of --key-file; for instances that share one key through a secret store."`
 
 	Serve   serveCmd   `cmd:"" help:"Run the web console and the JSON API."`
-	Migrate migrateCmd `cmd:"" help:"Create the database, or bring its schema up to date."`
+	Migrate migrateCmd `cmd:"" help:"Create the database, or bring its schema up to date; set up the app's PostgreSQL role."`
+	Backup  backupCmd  `cmd:"" help:"Back up a SQLite database while it is in use."`
 	Account accountCmd `cmd:"" help:"Create and list reseller accounts."`
 	User    userCmd    `cmd:"" help:"Add and list an account's users, and set their passwords."`
 	Pool    poolCmd    `cmd:"" help:"Create, resize and list license pools."`

@@ -45,7 +45,9 @@ prints each demo user's password and API token. On a database that already has
 data, --demo adds nothing.
 
 Several instances may serve one PostgreSQL database; the audit log stays
-gapless and in order.`
+gapless and in order. Give them all the same signing key (one --key-file, or
+RESELLER_SIGNING_KEY), and connect as the role that 'reseller migrate
+--app-role' set up rather than the tables' owner. See docs/operations.md.`
 }
 
 func (c *serveCmd) Run(e *env) error {
