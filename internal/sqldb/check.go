@@ -21,7 +21,14 @@ func (db *DB) CheckAccount(ctx context.Context, accountID int64) error {
 	latest, err := db.LatestCheckpoint(ctx, accountID)
 	switch {
 	case err == nil:
-		c, err := auditlog.OpenCheckpoint([]byte(latest.Note), db.verifierKey, auditlog.Origin(db.keyName(), accountID))
+		origin := auditlog.Origin(db.keyName(), accountID)
+		c, err := auditlog.OpenCheckpoint([]byte(latest.Note), db.verifierKey, origin)
+		for _, k := range db.oldKeys {
+			if err == nil {
+				break
+			}
+			c, err = auditlog.OpenCheckpoint([]byte(latest.Note), k, origin)
+		}
 		if db.verifierKey == "" {
 			c, err = auditlog.ParseCheckpoint(noteText([]byte(latest.Note)))
 		}

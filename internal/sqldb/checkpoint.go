@@ -21,6 +21,11 @@ func (db *DB) SetSigner(s note.Signer, verifierKey string) {
 	db.signer, db.verifierKey = s, verifierKey
 }
 
+// TrustOldKeys names verifier keys of signing keys used before the current
+// one: checkpoints they signed still count in CheckAccount. See "Losing or
+// replacing the signing key" in docs/audit-log-format.md.
+func (db *DB) TrustOldKeys(vkeys ...string) { db.oldKeys = append(db.oldKeys, vkeys...) }
+
 // VerifierKey returns the public key checkpoints are signed with.
 func (db *DB) VerifierKey() string { return db.verifierKey }
 
@@ -91,6 +96,16 @@ func (db *DB) storedCheckpoint(ctx context.Context, accountID, size int64) (*sto
 func (db *DB) checkStored(s *storedCheckpoint, cp auditlog.Checkpoint) (*reseller.Checkpoint, error) {
 	if !bytes.Equal(s.root, cp.Root[:]) {
 		return nil, fmt.Errorf("sqldb: log %s: stored checkpoint of size %d has root %x, but the tree has %v: the log was altered", cp.Origin, cp.Size, s.root, cp.Root)
+	}
+	if _, err := auditlog.OpenCheckpoint([]byte(s.note), db.verifierKey, ""); err != nil {
+		// Signed by an earlier key: sign the same size and root again with
+		// today's key, so that what we serve verifies with the key we
+		// publish. The stored one stays as it was.
+		signed, err := auditlog.SignCheckpoint(cp, db.signer)
+		if err != nil {
+			return nil, err
+		}
+		return db.toCheckpoint(cp, signed), nil
 	}
 	return db.toCheckpoint(cp, []byte(s.note)), nil
 }

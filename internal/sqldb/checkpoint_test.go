@@ -268,3 +268,31 @@ func replaceSQL(db *sqldb.DB, old, new string) string {
 	}
 	return fmt.Sprintf("CAST(replace(CAST(record AS TEXT), '%s', '%s') AS BLOB)", old, new)
 }
+
+func TestKeyReplacement(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		oldKey := withKey(t, db)
+		f.history(t)
+		aud := f.as(reseller.RoleAuditor)
+		ok(db.Checkpoint(aud))
+		newKey := withKey(t, db) // the key was replaced
+		cp := ok(db.Checkpoint(aud))
+		if _, err := auditlog.OpenCheckpoint([]byte(cp.Note), newKey, ""); err != nil {
+			t.Fatalf("checkpoint of an unchanged size after a key change: %v", err)
+		}
+		ctx := context.Background()
+		if err := db.CheckAccount(ctx, f.account.ID); err == nil {
+			t.Fatal("check trusted a checkpoint signed by a key it was not given")
+		}
+		db.TrustOldKeys(oldKey)
+		if err := db.CheckAccount(ctx, f.account.ID); err != nil {
+			t.Fatalf("check with the old key trusted: %v", err)
+		}
+		f.client(t, "after@x.test")
+		ok(db.Checkpoint(aud))
+		if err := db.CheckAccount(ctx, f.account.ID); err != nil {
+			t.Fatalf("check once a checkpoint under the new key exists: %v", err)
+		}
+	})
+}

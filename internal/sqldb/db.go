@@ -45,6 +45,7 @@ type DB struct {
 
 	signer      note.Signer // signs checkpoints; see SetSigner
 	verifierKey string
+	oldKeys     []string // verifier keys of earlier signing keys; see TrustOldKeys
 	nstmts      atomic.Int32
 }
 
