@@ -98,7 +98,8 @@ func checkpointNote(b []byte) []byte {
 }
 
 type auditCheckCmd struct {
-	Account int64 `placeholder:"ID" help:"Check only this account (default: every account)."`
+	Account int64    `placeholder:"ID" help:"Check only this account (default: every account)."`
+	OldKey  []string `sep:"none" placeholder:"VKEY" help:"Verifier key (or a file holding it) of a signing key used before the current one, whose checkpoints still count (repeatable)."`
 }
 
 func (c *auditCheckCmd) Help() string {
@@ -106,7 +107,11 @@ func (c *auditCheckCmd) Help() string {
 hashes to its stored leaf, every stored Merkle hash is right, sequence numbers
 have no gaps, the tree matches the latest signed checkpoint, and replaying the
 log from empty rebuilds exactly the clients, licenses and pool usage in the
-database. Exits 1 with the first discrepancy.`
+database. Exits 1 with the first discrepancy.
+
+After the signing key was replaced, the newest checkpoint may still carry the
+old key's signature until the log grows: pass the old verifier key with
+--old-key to accept it.`
 }
 
 func (c *auditCheckCmd) Run(e *env) error {
@@ -115,6 +120,13 @@ func (c *auditCheckCmd) Run(e *env) error {
 		return err
 	}
 	defer db.Close()
+	for _, k := range c.OldKey {
+		key, err := readKeyArg(k)
+		if err != nil {
+			return err
+		}
+		db.TrustOldKeys(key)
+	}
 	ids := []int64{c.Account}
 	if c.Account == 0 {
 		as, err := db.ListAccounts(e.ctx)
