@@ -334,20 +334,13 @@ const exportBatch = 2000
 // ExportEntries calls fn for every entry f matches, in f.Order, reading one
 // snapshot in batches.
 func (db *DB) ExportEntries(ctx context.Context, f reseller.AuditFilter, fn func(*reseller.Entry) error) error {
-	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
-	if err != nil {
-		return err
-	}
-	f.Limit, f.Cursor = 0, ""
-	if err := f.Validate(); err != nil {
-		return err
-	}
-	return db.view(ctx, func(tx *Tx) error {
-		q, err := tx.newAuditQuery(ctx, a.AccountID, &f)
+	a := reseller.ActorFrom(ctx) // ExportRecords authorises it before fn runs
+	return db.ExportRecords(ctx, f, func(rec []byte) error {
+		e, err := decodeEntry(rec, a.AccountID)
 		if err != nil {
 			return err
 		}
-		return tx.scanEntries(ctx, q, f.Order, fn)
+		return fn(e)
 	})
 }
 

@@ -10,7 +10,7 @@ import (
 const clientColumns = `c.id, c.account_id, c.email, c.name, c.status, c.created_at, c.updated_at,
 	(SELECT count(*) FROM licenses l WHERE l.account_id = c.account_id AND l.client_id = c.id AND l.status = 'active')`
 
-func scanClient(row interface{ Scan(...any) error }) (*reseller.Client, error) {
+func scanClient(row scanner) (*reseller.Client, error) {
 	c := &reseller.Client{}
 	var created, updated int64
 	if err := row.Scan(&c.ID, &c.AccountID, &c.Email, &c.Name, &c.Status, &created, &updated, &c.Licenses); err != nil {
@@ -111,19 +111,8 @@ func (db *DB) ListClients(ctx context.Context, f reseller.ClientFilter) ([]*rese
 	q += " ORDER BY c.id DESC LIMIT ?"
 	args = append(args, f.Limit+1)
 	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind(q), args...)
+	cs, err := collect(rows, err, scanClient)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var cs []*reseller.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""

@@ -10,7 +10,7 @@ import (
 
 const licenseColumns = "id, account_id, pool_id, client_id, label, status, allocated_at, revoked_at"
 
-func scanLicense(row interface{ Scan(...any) error }) (*reseller.License, error) {
+func scanLicense(row scanner) (*reseller.License, error) {
 	l := &reseller.License{}
 	var alloc int64
 	var revoked sql.NullInt64
@@ -209,19 +209,8 @@ func (db *DB) ListLicenses(ctx context.Context, f reseller.LicenseFilter) ([]*re
 	q.WriteString(" ORDER BY id DESC LIMIT ?")
 	args = append(args, f.Limit+1)
 	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind(q.String()), args...)
+	ls, err := collect(rows, err, scanLicense)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var ls []*reseller.License
-	for rows.Next() {
-		l, err := scanLicense(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		ls = append(ls, l)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""

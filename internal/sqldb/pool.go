@@ -8,7 +8,7 @@ import (
 
 const poolColumns = "id, account_id, name, product, capacity, used, created_at"
 
-func scanPool(row interface{ Scan(...any) error }) (*reseller.Pool, error) {
+func scanPool(row scanner) (*reseller.Pool, error) {
 	p := &reseller.Pool{}
 	var created int64
 	if err := row.Scan(&p.ID, &p.AccountID, &p.Name, &p.Product, &p.Capacity, &p.Used, &created); err != nil {
@@ -112,17 +112,5 @@ func (db *DB) ListAccountPools(ctx context.Context, accountID int64) ([]*reselle
 
 func (db *DB) listPools(ctx context.Context, accountID int64) ([]*reseller.Pool, error) {
 	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind("SELECT "+poolColumns+" FROM pools WHERE account_id = ? ORDER BY id"), accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ps []*reseller.Pool
-	for rows.Next() {
-		p, err := scanPool(rows)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	return ps, rows.Err()
+	return collect(rows, err, scanPool)
 }

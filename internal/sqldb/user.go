@@ -15,7 +15,7 @@ const MinPasswordLen = 10
 
 const userColumns = "id, account_id, email, role, password_hash <> '', created_at"
 
-func scanUser(row interface{ Scan(...any) error }) (*reseller.User, error) {
+func scanUser(row scanner) (*reseller.User, error) {
 	u := &reseller.User{}
 	var created int64
 	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.Role, &u.HasPassword, &created); err != nil {
@@ -108,19 +108,7 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*reseller.User
 func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*reseller.User, error) {
 	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind("SELECT "+userColumns+` FROM users WHERE account_id = ?
 		ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'operator' THEN 2 ELSE 3 END, email`), accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var us []*reseller.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		us = append(us, u)
-	}
-	return us, rows.Err()
+	return collect(rows, err, scanUser)
 }
 
 // SetRole changes a user's role. Only the owner may grant owner, which
