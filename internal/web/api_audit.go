@@ -65,11 +65,18 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.writeExport(w, r, f, query(r).str("format"))
+}
+
+// writeExport streams the entries f matches as a csv or jsonl download; the
+// console's export links share it.
+func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, f reseller.AuditFilter, format string) error {
 	actor := reseller.ActorFrom(r.Context())
 	name := fmt.Sprintf("audit-log-account-%d-%s", actor.AccountID, time.Now().UTC().Format("20060102T150405Z"))
 	lw := &lazyWriter{w: w}
 	var ew exportWriter
-	switch format := query(r).str("format"); format {
+	var err error
+	switch format {
 	case "", "csv":
 		lw.contentType, name = "text/csv; charset=utf-8", name+".csv"
 		ew = export.NewCSV(lw)
@@ -128,19 +135,27 @@ func (l *lazyWriter) start() {
 // and the q query, combined with AND. It returns the zone of dates too.
 func auditFilter(r *http.Request, defaultOrder string) (reseller.AuditFilter, *time.Location, error) {
 	p := query(r)
-	var f reseller.AuditFilter
 	loc, err := parseTZ(p.str("tz"))
 	if err != nil {
-		return f, nil, err
+		return reseller.AuditFilter{}, nil, err
 	}
+	f, err := filterFromParams(p, loc, defaultOrder)
+	return f, loc, err
+}
+
+// filterFromParams reads the audit filter parameters, dates taken in loc.
+// The console shares it with the API. A bad q is a *QueryError.
+func filterFromParams(p params, loc *time.Location, defaultOrder string) (reseller.AuditFilter, error) {
+	var f reseller.AuditFilter
+	var err error
 	for _, v := range p["action"] {
 		for _, s := range strings.Split(v, ",") {
 			if strings.TrimSpace(s) == "" {
-				return f, nil, reseller.Errorf(reseller.EINVALID, "Parameter action %q has an empty item; separate actions with single commas.", v)
+				return f, reseller.Errorf(reseller.EINVALID, "Parameter action %q has an empty item; separate actions with single commas.", v)
 			}
 			a, err := reseller.ParseAction(s)
 			if err != nil {
-				return f, nil, err
+				return f, err
 			}
 			f.Actions = append(f.Actions, a)
 		}
@@ -152,7 +167,7 @@ func auditFilter(r *http.Request, defaultOrder string) (reseller.AuditFilter, *t
 		}
 		e, err := reseller.NormalizeEmail(v)
 		if err != nil {
-			return f, nil, reseller.Errorf(reseller.EINVALID, "Parameter %s %q is not an email address.", name, v)
+			return f, reseller.Errorf(reseller.EINVALID, "Parameter %s %q is not an email address.", name, v)
 		}
 		if name == "target" {
 			f.Targets = []string{e}
@@ -161,36 +176,36 @@ func auditFilter(r *http.Request, defaultOrder string) (reseller.AuditFilter, *t
 		}
 	}
 	if f.ClientID, err = p.id("client_id"); err != nil {
-		return f, nil, err
+		return f, err
 	}
 	if v := p.str("from"); v != "" {
 		if f.From, err = reseller.ParseTimeBound("Parameter from", v, loc, false); err != nil {
-			return f, nil, err
+			return f, err
 		}
 	}
 	if v := p.str("to"); v != "" {
 		if f.To, err = reseller.ParseTimeBound("Parameter to", v, loc, true); err != nil {
-			return f, nil, err
+			return f, err
 		}
 	}
 	if f.Limit, err = p.limit(); err != nil {
-		return f, nil, err
+		return f, err
 	}
 	f.Order, f.Cursor = p.str("order"), p.str("cursor")
 	if f.Order == "" {
 		f.Order = defaultOrder
 	}
 	if err := f.Validate(); err != nil {
-		return f, nil, err
+		return f, err
 	}
 	if q := p.str("q"); q != "" {
 		qf, err := ParseAuditQuery(q, loc)
 		if err != nil {
-			return f, nil, err
+			return f, err
 		}
 		f = combine(f, qf)
 	}
-	return f, loc, nil
+	return f, nil
 }
 
 // parseTZ loads an IANA zone; "" is UTC.

@@ -40,6 +40,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 // isolation against.
 type env struct {
 	db      *sqldb.DB
+	server  *web.Server
 	srv     *httptest.Server
 	clock   *clock
 	logs    *syncBuffer
@@ -98,11 +99,12 @@ func newEnv(t *testing.T, db *sqldb.DB, opts ...envOption) *env {
 	e.otherPool = must(db.CreatePool(ctx, e.other.ID, "Other pool", "", 5))
 
 	cfg := web.Config{Store: db, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		RateLimit: -1}
+		RateLimit: -1, Now: e.clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e.srv = httptest.NewServer(web.New(cfg).Handler())
+	e.server = web.New(cfg)
+	e.srv = httptest.NewServer(e.server.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
 }

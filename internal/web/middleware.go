@@ -170,11 +170,21 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(rec, r)
 	switch rec.status {
 	case http.StatusNotFound:
-		s.writeError(w, r, reseller.Errorf(reseller.ENOTFOUND, "There is no route %s %s.", r.Method, r.URL.Path))
+		err := reseller.Errorf(reseller.ENOTFOUND, "There is no route %s %s.", r.Method, r.URL.Path)
+		if browsing(r) {
+			s.consolePageError(w, r, reseller.Errorf(reseller.ENOTFOUND, "There is no page %s here.", r.URL.Path))
+			return
+		}
+		s.writeError(w, r, err)
 	case http.StatusMethodNotAllowed:
 		allow := rec.header.Get("Allow")
 		w.Header().Set("Allow", allow)
-		s.writeError(w, r, reseller.Errorf(codeMethodNotAllowed, "%s does not take %s; it takes %s.", r.URL.Path, r.Method, allow))
+		err := reseller.Errorf(codeMethodNotAllowed, "%s does not take %s; it takes %s.", r.URL.Path, r.Method, allow)
+		if browsing(r) {
+			s.consolePageError(w, r, err)
+			return
+		}
+		s.writeError(w, r, err)
 	default: // a redirect to the clean path
 		for k, v := range rec.header {
 			w.Header()[k] = v

@@ -213,3 +213,53 @@ func (s *Server) handle(rt *route) http.Handler {
 		}
 	})
 }
+
+// The web console's routes. Only POST changes anything; each POST is
+// refused when it comes from another origin (see Server.console). Pages
+// needing a session (signedIn) send the signed-out to /signin.
+func (s *Server) consoleRoutes() []consoleRoute {
+	return []consoleRoute{
+		{"GET /{$}", public, s.home},
+		{"GET /signin", public, s.signInPage},
+		{"POST /signin", public, s.signIn},
+		{"POST /signout", public, s.signOut},
+		{"GET /password/{secret}", public, s.passwordPage},
+		{"POST /password/{secret}", public, s.setPassword},
+		{"GET /clients", signedIn, s.fleetPage},
+		{"POST /clients", signedIn, s.createClientForm},
+		{"GET /clients/{id}", signedIn, s.clientPage},
+		{"POST /clients/{id}/suspend", signedIn, s.suspendClientForm},
+		{"POST /clients/{id}/reactivate", signedIn, s.reactivateClientForm},
+		{"GET /clients/{id}/delete", signedIn, s.deleteClientPage},
+		{"POST /clients/{id}/delete", signedIn, s.deleteClientForm},
+		{"POST /clients/{id}/licenses", signedIn, s.allocateLicenseForm},
+		{"GET /licenses/{id}/revoke", signedIn, s.revokeLicensePage},
+		{"POST /licenses/{id}/revoke", signedIn, s.revokeLicenseForm},
+		{"GET /pools", signedIn, s.poolsPage},
+		{"GET /team", signedIn, s.teamPage},
+		{"POST /team", signedIn, s.addUserForm},
+		{"POST /team/{id}/role", signedIn, s.setRoleForm},
+		{"POST /team/{id}/link", signedIn, s.passwordLinkForm},
+		{"GET /team/{id}/remove", signedIn, s.removeUserPage},
+		{"POST /team/{id}/remove", signedIn, s.removeUserForm},
+		{"POST /team/tokens", signedIn, s.createTokenForm},
+		{"GET /team/tokens/{id}/revoke", signedIn, s.revokeTokenPage},
+		{"POST /team/tokens/{id}/revoke", signedIn, s.revokeTokenForm},
+		{"GET /audit", signedIn, s.auditPage},
+		{"GET /audit/export.csv", signedIn, s.exportPage("csv")},
+		{"GET /audit/export.jsonl", signedIn, s.exportPage("jsonl")},
+		{"GET /audit/export.bundle", signedIn, s.exportBundlePage},
+		{"GET /settings", signedIn, s.settingsPage},
+		{"POST /settings/timezone", signedIn, s.setTimeZoneForm},
+		{"POST /settings/password", signedIn, s.changePasswordForm},
+		{"POST /settings/signout-all", signedIn, s.signOutEverywhere},
+		{"GET /help", public, s.helpPage},
+	}
+}
+
+// consoleRoute is a page or form of the console.
+type consoleRoute struct {
+	pattern string
+	kind    int // signedIn or public
+	run     consoleFunc
+}

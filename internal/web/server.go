@@ -1,17 +1,20 @@
-// Package web serves Reseller Console over HTTP: the JSON API under /api/v1
-// (bearer tokens, problem+json errors, an OpenAPI document generated from the
-// route table in routes.go), and the operations endpoints /healthz and
-// /metrics. Handlers are thin: the store behind the Store interface checks
-// roles and rules, and records every action in the audit log with the actor
-// that this package puts in the request context.
+// Package web serves Reseller Console over HTTP: the web console (server-
+// rendered pages, session cookies), the JSON API under /api/v1 (bearer
+// tokens, problem+json errors, an OpenAPI document generated from the route
+// table in routes.go), and the operations endpoints /healthz and /metrics.
+// Handlers are thin: the store behind the Store interface checks roles and
+// rules, and records every action in the audit log with the actor that this
+// package puts in the request context.
 package web
 
 import (
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 	_ "time/tzdata" // the tz parameter must work where the system has no zone database
 
@@ -28,6 +31,7 @@ type Store interface {
 	reseller.LicenseService
 	reseller.AuditService
 	reseller.LogService
+	ConsoleStore
 }
 
 // Config configures a Server.
@@ -42,6 +46,9 @@ type Config struct {
 	// TrustProxy takes the client's IP address from X-Forwarded-For (the
 	// address our proxy appended). Set it only behind a proxy that sets it.
 	TrustProxy bool
+	// Now is the console's clock, for ranges such as "today" and "last
+	// quarter" and for sign-in limits; nil means time.Now. Tests set it.
+	Now reseller.Clock
 }
 
 // Defaults of Config.
@@ -64,6 +71,15 @@ type Server struct {
 	mux        *http.ServeMux
 	handler    http.Handler
 	openapi    []byte
+
+	// The web console (console.go).
+	tmpl      map[string]*template.Template
+	assets    map[string]*asset // by hashed name
+	assetURLs map[string]string // plain name → hashed URL
+	rendered  sync.Map          // template names rendered, for tests
+	cop       *http.CrossOriginProtection
+	logins    *loginLimiter
+	now       reseller.Clock
 }
 
 // New returns a server for cfg. It panics if cfg has no store or if the
@@ -72,7 +88,10 @@ func New(cfg Config) *Server {
 	if cfg.Store == nil {
 		panic("web: Config.Store is nil")
 	}
-	s := &Server{store: cfg.Store, log: cfg.Logger, trustProxy: cfg.TrustProxy, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, log: cfg.Logger, trustProxy: cfg.TrustProxy, mux: http.NewServeMux(), now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -87,6 +106,9 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics()
 	s.routes = s.routeTable()
 	s.register()
+	if err := s.initConsole(); err != nil {
+		panic("web: console: " + err.Error())
+	}
 	doc, err := s.openAPIDocument()
 	if err != nil {
 		panic("web: OpenAPI document: " + err.Error())

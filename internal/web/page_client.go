@@ -1,0 +1,279 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/resellerconsole/reseller"
+)
+
+// timelineSize is how many of a client's latest entries its page shows.
+const timelineSize = 25
+
+type clientData struct {
+	page
+	Client   *reseller.Client
+	Licenses []*licenseRow
+	Pools    []*reseller.Pool
+	Entries  []*reseller.Entry
+	More     bool // the timeline has earlier entries than those shown
+	// TopErr is a form's error whose form the page no longer shows (the
+	// client changed meanwhile): it goes at the top of the page.
+	TopErr string
+}
+
+// licenseRow is a license with its pool's name.
+type licenseRow struct {
+	*reseller.License
+	Pool string
+}
+
+// clientPage shows a client: its status, licenses, the actions the
+// viewer's role allows, and its own audit timeline.
+func (s *Server) clientPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderClient(w, r, nil, http.StatusOK)
+}
+
+func (s *Server) renderClient(w http.ResponseWriter, r *http.Request, f *form, status int) error {
+	ctx := r.Context()
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	c, err := s.store.FindClientByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	d := &clientData{page: s.newPage(w, r, c.Email, "clients"), Client: c}
+	d.Form, d.HideTarget = f, true
+	if f != nil {
+		inline := c.Status == reseller.ClientActive && (f.Name == "allocate" || f.Name == "suspend") ||
+			c.Status == reseller.ClientSuspended && f.Name == "reactivate"
+		if !inline {
+			d.TopErr, d.Form = f.Err, nil
+		}
+	}
+	if d.Pools, err = s.store.ListPools(ctx); err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, p := range d.Pools {
+		names[p.ID] = p.Name
+	}
+	ls, err := s.allLicenses(ctx, reseller.LicenseFilter{ClientID: id})
+	if err != nil {
+		return err
+	}
+	// Active first, then the history of revoked ones.
+	slices.SortStableFunc(ls, func(a, b *reseller.License) int {
+		if a.Status != b.Status {
+			if a.Status == reseller.LicenseActive {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	for _, l := range ls {
+		d.Licenses = append(d.Licenses, &licenseRow{License: l, Pool: names[l.PoolID]})
+	}
+	if viewerFrom(ctx).Can("view-audit") {
+		es, next, err := s.store.ListEntries(ctx, reseller.AuditFilter{ClientID: id, Limit: timelineSize})
+		if err != nil {
+			return err
+		}
+		slices.Reverse(es) // a timeline reads oldest first
+		d.Entries, d.More = es, next != ""
+	}
+	return s.render(w, r, status, "client.html", d)
+}
+
+// allLicenses reads every page of a license listing: a client holds few.
+func (s *Server) allLicenses(ctx context.Context, f reseller.LicenseFilter) ([]*reseller.License, error) {
+	var all []*reseller.License
+	f.Limit = reseller.MaxPageSize
+	for n := 0; n < 20; n++ {
+		ls, next, err := s.store.ListLicenses(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ls...)
+		if next == "" {
+			break
+		}
+		f.Cursor = next
+	}
+	return all, nil
+}
+
+// clientFormAction runs an action posted from the client page: a user error
+// shows on the form it came from; success returns to the page with a message.
+func (s *Server) clientFormAction(w http.ResponseWriter, r *http.Request, formName string, do func(ctx context.Context, id int64) (string, error)) error {
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	msg, err := do(r.Context(), id)
+	if userError(err) {
+		return s.renderClient(w, r, &form{Name: formName, Values: r.PostForm, Err: reseller.ErrorMessage(err)}, statusOf(err))
+	} else if err != nil {
+		return err
+	}
+	return redirect(w, r, clientURL(id), msg)
+}
+
+func (s *Server) suspendClientForm(w http.ResponseWriter, r *http.Request) error {
+	return s.clientFormAction(w, r, "suspend", func(ctx context.Context, id int64) (string, error) {
+		c, err := s.store.SuspendClient(ctx, id, r.PostForm.Get("reason"))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is suspended.", c.Email), nil
+	})
+}
+
+func (s *Server) reactivateClientForm(w http.ResponseWriter, r *http.Request) error {
+	return s.clientFormAction(w, r, "reactivate", func(ctx context.Context, id int64) (string, error) {
+		c, err := s.store.ReactivateClient(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is active again.", c.Email), nil
+	})
+}
+
+func (s *Server) allocateLicenseForm(w http.ResponseWriter, r *http.Request) error {
+	return s.clientFormAction(w, r, "allocate", func(ctx context.Context, id int64) (string, error) {
+		poolID, err := formID(r, "pool", "Pool")
+		if err != nil {
+			return "", err
+		}
+		l, err := s.store.AllocateLicense(ctx, id, poolID, r.PostForm.Get("label"))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("License %d allocated.", l.ID), nil
+	})
+}
+
+// confirmData is the page that asks before an action that cannot be undone.
+type confirmData struct {
+	page
+	Heading string
+	Message string
+	Action  string // where the form posts
+	Button  string
+	Cancel  string // where "Cancel" goes
+	Reason  bool   // ask for an optional reason
+	Danger  bool
+	Hidden  map[string]string // extra form fields
+}
+
+func (s *Server) deleteClientPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	c, err := s.store.FindClientByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := allowed(r, "delete-clients"); err != nil {
+		return err
+	}
+	if err := c.Status.Check(reseller.DoDelete); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s will be deleted. ", c.Email)
+	if c.Licenses > 0 {
+		msg += fmt.Sprintf("Its %s will be revoked first, each recorded in the audit log. ", plural(c.Licenses, "active license", "active licenses"))
+	}
+	msg += "The client stays in the audit log, and its email can be used for a new client. This cannot be undone."
+	d := &confirmData{page: s.newPage(w, r, "Delete "+c.Email, "clients"), Heading: "Delete this client?", Message: msg,
+		Action: clientURL(id) + "/delete", Button: "Delete client", Cancel: clientURL(id), Danger: true}
+	return s.render(w, r, http.StatusOK, "confirm.html", d)
+}
+
+func (s *Server) deleteClientForm(w http.ResponseWriter, r *http.Request) error {
+	return s.clientFormAction(w, r, "delete", func(ctx context.Context, id int64) (string, error) {
+		c, err := s.store.DeleteClient(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s is deleted.", c.Email), nil
+	})
+}
+
+func (s *Server) revokeLicensePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := pathID(r, "License")
+	if err != nil {
+		return err
+	}
+	l, err := s.store.FindLicenseByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := allowed(r, "manage-clients"); err != nil {
+		return err
+	}
+	if l.Status != reseller.LicenseActive {
+		return reseller.Errorf(reseller.ECONFLICT, "License %d is already revoked.", id)
+	}
+	c, err := s.store.FindClientByID(ctx, l.ClientID)
+	if err != nil {
+		return err
+	}
+	p, err := s.store.FindPoolByID(ctx, l.PoolID)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("License %d of %s (pool %s", l.ID, c.Email, p.Name)
+	if l.Label != "" {
+		msg += ", " + l.Label
+	}
+	msg += ") will be revoked and its slot returned to the pool. A revoked license stays in the client's history."
+	d := &confirmData{page: s.newPage(w, r, "Revoke license", "clients"), Heading: "Revoke this license?", Message: msg,
+		Action: fmt.Sprintf("/licenses/%d/revoke", l.ID), Button: "Revoke license", Cancel: clientURL(c.ID), Reason: true, Danger: true}
+	return s.render(w, r, http.StatusOK, "confirm.html", d)
+}
+
+func (s *Server) revokeLicenseForm(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := pathID(r, "License")
+	if err != nil {
+		return err
+	}
+	l, err := s.store.RevokeLicense(ctx, id, r.PostForm.Get("reason"))
+	if err != nil {
+		return err
+	}
+	return redirect(w, r, clientURL(l.ClientID), fmt.Sprintf("License %d revoked; its slot is free again.", l.ID))
+}
+
+// allowed refuses early, with the store's words, what the viewer's role
+// cannot do: for the pages that only ask for confirmation. The store
+// checks again when the form is posted.
+func allowed(r *http.Request, perm string) error {
+	v := viewerFrom(r.Context())
+	if !v.Can(perm) {
+		return reseller.Errorf(reseller.EFORBIDDEN, "Your role (%s) does not allow this.", v.Actor.Role)
+	}
+	return nil
+}
+
+// formID reads a positive integer form field.
+func formID(r *http.Request, field, what string) (int64, error) {
+	var id int64
+	v := r.PostForm.Get(field)
+	if _, err := fmt.Sscan(v, &id); err != nil || id < 1 || fmt.Sprint(id) != v {
+		if v == "" {
+			return 0, reseller.Errorf(reseller.EINVALID, "Choose a %s.", strings.ToLower(what))
+		}
+		return 0, reseller.Errorf(reseller.EINVALID, "%s %q is not a valid id.", what, v)
+	}
+	return id, nil
+}
