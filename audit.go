@@ -268,3 +268,31 @@ type LogService interface {
 	// with a consistency proof from size since when it is not 0.
 	WriteBundle(ctx context.Context, w io.Writer, f AuditFilter, since int64) error
 }
+
+// EmailPattern reads a target or performed-by search: a whole email address
+// matches exactly (returned normalised); anything else is a pattern, where *
+// stands for any run of characters and a value without * matches anywhere in
+// the address ("acme" finds bob@acme.test). Patterns come back with their *s,
+// lower-cased. EINVALID for an empty, spaced or over-long value.
+func EmailPattern(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if e, err := NormalizeEmail(s); err == nil && !strings.Contains(s, "*") {
+		return e, nil
+	}
+	switch {
+	case s == "" || strings.Trim(s, "*") == "":
+		return "", Errorf(EINVALID, "Give part of an email address to search for.")
+	case len(s) > MaxEmailLen:
+		return "", Errorf(EINVALID, "Search %q is longer than %d characters.", s, MaxEmailLen)
+	case strings.ContainsAny(s, " \t\r\n\"<>,;"):
+		return "", Errorf(EINVALID, "Search %q has characters no email address has.", s)
+	}
+	s = strings.ToLower(s)
+	if !strings.Contains(s, "*") {
+		s = "*" + s + "*"
+	}
+	return s, nil
+}
+
+// IsPattern reports whether an email filter value is a pattern (see EmailPattern).
+func IsPattern(s string) bool { return strings.Contains(s, "*") }

@@ -92,16 +92,56 @@ func (tx *Tx) newAuditQuery(ctx context.Context, accountID int64, f *reseller.Au
 	}
 	in("action", false, actions(f.Actions))
 	in("action", true, actions(f.NotActions))
-	in("target_email", false, f.Targets)
-	in("target_email", true, f.NotTargets)
-	in("actor_email", false, f.Actors)
-	in("actor_email", true, f.NotActors)
+	q.emails("target_email", false, f.Targets, in)
+	q.emails("target_email", true, f.NotTargets, in)
+	q.emails("actor_email", false, f.Actors, in)
+	q.emails("actor_email", true, f.NotActors, in)
 	if f.ClientID != 0 {
 		q.filtered = true
 		q.where.WriteString(" AND client_id = ?")
 		q.args = append(q.args, f.ClientID)
 	}
 	return q, nil
+}
+
+// emails adds a target or actor filter: whole addresses with IN, patterns
+// (reseller.EmailPattern) with LIKE; included values are ORed, excluded ones
+// all apply.
+func (q *auditQuery) emails(col string, not bool, vals []string, in func(string, bool, []string)) {
+	var exact, like []string
+	for _, v := range vals {
+		if reseller.IsPattern(v) {
+			like = append(like, strings.ReplaceAll(escapeLike(v), "*", "%"))
+		} else {
+			exact = append(exact, v)
+		}
+	}
+	if len(like) == 0 {
+		in(col, not, exact)
+		return
+	}
+	q.filtered = true
+	if not {
+		in(col, true, exact)
+		for _, l := range like {
+			q.where.WriteString(" AND " + col + ` NOT LIKE ? ESCAPE '\'`)
+			q.args = append(q.args, l)
+		}
+		return
+	}
+	q.where.WriteString(" AND (")
+	for i, l := range like {
+		if i > 0 {
+			q.where.WriteString(" OR ")
+		}
+		q.where.WriteString(col + ` LIKE ? ESCAPE '\'`)
+		q.args = append(q.args, l)
+	}
+	for _, e := range exact {
+		q.where.WriteString(" OR " + col + " = ?")
+		q.args = append(q.args, e)
+	}
+	q.where.WriteString(")")
 }
 
 // rangeSQL returns the WHERE clause restricted to seqs [lo, hi).

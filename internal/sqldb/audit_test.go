@@ -172,7 +172,7 @@ func TestAuditFiltersAndCounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			es, _, err := db.ListEntries(aud, reseller.AuditFilter{
-				Actions: fl.Actions, NotActions: fl.NotActions, Targets: fl.Targets, Actors: fl.Actors,
+				Actions: fl.Actions, NotActions: fl.NotActions, Targets: fl.Targets, NotTargets: fl.NotTargets, Actors: fl.Actors,
 				ClientID: fl.ClientID, From: fl.From, To: fl.To, Limit: 500})
 			if err != nil {
 				t.Fatal(err)
@@ -187,17 +187,22 @@ func TestAuditFiltersAndCounts(t *testing.T) {
 			f    reseller.AuditFilter
 			want int64
 		}{
-			"all":            {reseller.AuditFilter{}, 16},
-			"suspended":      {reseller.AuditFilter{Actions: []reseller.Action{reseller.ActionClientSuspended}}, 5},
-			"two actions":    {reseller.AuditFilter{Actions: []reseller.Action{reseller.ActionClientSuspended, reseller.ActionLicenseAllocated}}, 6},
-			"not created":    {reseller.AuditFilter{NotActions: []reseller.Action{reseller.ActionClientCreated}}, 6},
-			"target":         {reseller.AuditFilter{Targets: []string{"C2@X.test"}}, 2},
-			"actor":          {reseller.AuditFilter{Actors: []string{"admin@acme.test"}}, 5},
-			"client":         {reseller.AuditFilter{ClientID: cs[1].ID}, 2},
-			"time range":     {reseller.AuditFilter{From: day(1), To: day(3)}, 3},
-			"range + action": {reseller.AuditFilter{From: day(1), To: day(5), Actions: []reseller.Action{reseller.ActionClientSuspended}}, 2},
-			"before all":     {reseller.AuditFilter{To: day(-5)}, 0},
-			"after all":      {reseller.AuditFilter{From: day(50)}, 0},
+			"all":             {reseller.AuditFilter{}, 16},
+			"suspended":       {reseller.AuditFilter{Actions: []reseller.Action{reseller.ActionClientSuspended}}, 5},
+			"two actions":     {reseller.AuditFilter{Actions: []reseller.Action{reseller.ActionClientSuspended, reseller.ActionLicenseAllocated}}, 6},
+			"not created":     {reseller.AuditFilter{NotActions: []reseller.Action{reseller.ActionClientCreated}}, 6},
+			"target":          {reseller.AuditFilter{Targets: []string{"C2@X.test"}}, 2},
+			"actor":           {reseller.AuditFilter{Actors: []string{"admin@acme.test"}}, 5},
+			"client":          {reseller.AuditFilter{ClientID: cs[1].ID}, 2},
+			"time range":      {reseller.AuditFilter{From: day(1), To: day(3)}, 3},
+			"range + action":  {reseller.AuditFilter{From: day(1), To: day(5), Actions: []reseller.Action{reseller.ActionClientSuspended}}, 2},
+			"before all":      {reseller.AuditFilter{To: day(-5)}, 0},
+			"target search":   {reseller.AuditFilter{Targets: []string{"*C2*"}}, 2},
+			"actor domain":    {reseller.AuditFilter{Actors: []string{"*@acme.test"}}, 16},
+			"search or exact": {reseller.AuditFilter{Targets: []string{"*c2@*", "c3@x.test"}}, 3},
+			"not search":      {reseller.AuditFilter{NotTargets: []string{"*c1@*"}}, 14},
+			"like escaped":    {reseller.AuditFilter{Targets: []string{"*c_*"}}, 0},
+			"after all":       {reseller.AuditFilter{From: day(50)}, 0},
 		} {
 			if got := count(tc.f); got != tc.want {
 				t.Errorf("%s: count = %d, want %d", name, got, tc.want)

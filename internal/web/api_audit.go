@@ -165,9 +165,9 @@ func filterFromParams(p params, loc *time.Location, defaultOrder string) (resell
 		if v == "" {
 			continue
 		}
-		e, err := reseller.NormalizeEmail(v)
+		e, err := reseller.EmailPattern(v)
 		if err != nil {
-			return f, reseller.Errorf(reseller.EINVALID, "Parameter %s %q is not an email address.", name, v)
+			return f, reseller.Errorf(reseller.EINVALID, "Parameter %s: %s", name, reseller.ErrorMessage(err))
 		}
 		if name == "target" {
 			f.Targets = []string{e}

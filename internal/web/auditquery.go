@@ -216,9 +216,9 @@ func (p *queryParser) apply(t term) error {
 	case "action":
 		return p.actions(t)
 	case "actor", "target":
-		e, err := reseller.NormalizeEmail(t.value)
+		e, err := reseller.EmailPattern(t.value)
 		if err != nil {
-			return p.errorf(t.vpos, t.vend-t.vpos, "", "%s %q is not an email address", t.field, t.value)
+			return p.errorf(t.vpos, t.vend-t.vpos, "give an email address, or part of one (* for any characters)", "%s %q is not an email address or a search", t.field, t.value)
 		}
 		list := map[string]*[]string{"actor": &p.f.Actors, "-actor": &p.f.NotActors, "target": &p.f.Targets, "-target": &p.f.NotTargets}
 		key := t.field

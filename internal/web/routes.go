@@ -167,8 +167,8 @@ func auditFilterParams() []param {
 	}
 	return []param{
 		{name: "action", typ: "string", enum: actions, repeat: true, desc: "Only these actions; repeat it or give a comma list."},
-		{name: "target", typ: "string", format: "email", desc: "Only entries about the client with this email (as it was then)."},
-		{name: "actor", typ: "string", format: "email", desc: "Only entries performed by the user with this email."},
+		{name: "target", typ: "string", desc: "Only entries about the client with this email (as it was then). Part of an email searches: \"acme\" matches anywhere in the address, * stands for any characters (*@acme.test)."},
+		{name: "actor", typ: "string", desc: "Only entries performed by the user with this email; part of an email searches, as for target."},
 		{name: "client_id", typ: "integer", desc: "Only entries about this client."},
 		{name: "from", typ: "string", desc: "From this time (RFC 3339) or date (2006-01-02, in tz), inclusive."},
 		{name: "to", typ: "string", desc: "Up to this time (RFC 3339, exclusive) or date (2006-01-02, in tz, including that whole day)."},
