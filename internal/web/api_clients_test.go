@@ -110,3 +110,20 @@ func TestListClients(t *testing.T) {
 		}
 	})
 }
+
+func TestAPIRefusesCrossOriginBrowserWrites(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		res := e.do(t, req{method: "POST", path: "/api/v1/clients", token: e.tokens[reseller.RoleOwner],
+			body: `{"email":"csrf@x.test"}`, header: map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}})
+		res.wantProblem(t, http.StatusForbidden, reseller.EFORBIDDEN)
+		if n := len(e.entries(t)); n != 0 {
+			t.Fatalf("refused cross-origin write recorded %d entries", n)
+		}
+		// The same request from a non-browser client goes through.
+		e.post(t, reseller.RoleOwner, "/api/v1/clients", `{"email":"csrf@x.test"}`)
+		if n := len(e.entries(t)); n != 1 {
+			t.Fatalf("%d entries after a plain API write, want 1", n)
+		}
+	})
+}

@@ -200,6 +200,11 @@ func (s *Server) handle(rt *route) http.Handler {
 			if err := rt.checkQuery(r); err != nil {
 				return err
 			}
+			if rt.method != http.MethodGet && s.cop.Check(r) != nil {
+				// A browser sent this from another site. API clients send
+				// neither Origin nor Sec-Fetch-Site, so they pass.
+				return reseller.Errorf(reseller.EFORBIDDEN, "Cross-origin requests from a browser are refused.")
+			}
 			return rt.run(w, r)
 		}()
 		switch {
