@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"math"
+	"time"
 	"unicode/utf8"
 )
 
@@ -31,6 +32,9 @@ type scanner struct {
 	b  []byte
 	i  int
 	ok bool
+	d  *decoded // where ParseRecord collects the values; nil to check only
+	// esc is set when str meets an escape.
+	esc bool
 }
 
 func (s *scanner) fail() { s.ok = false; s.i = len(s.b) }
@@ -54,7 +58,7 @@ func (s *scanner) has(l string) bool {
 }
 
 // record walks the layout EncodeRecord writes: fixed field order, empty
-// optional fields left out.
+// optional fields left out. When s.d is set it also collects the values.
 func (s *scanner) record() (account, seq int64) {
 	s.lit(`{"v":1,"account":`)
 	account = s.int()
@@ -63,29 +67,29 @@ func (s *scanner) record() (account, seq int64) {
 	s.lit(`,"time":`)
 	s.time()
 	s.lit(`,"action":`)
-	s.str()
+	s.strField(sAction)
 	s.lit(`,"target":{"type":`)
-	s.str()
+	s.strField(sTargetType)
 	s.lit(`,"id":`)
-	s.int()
+	s.intField(iTargetID)
 	s.lit(`,"email":`)
-	s.str()
+	s.strField(sTargetEmail)
 	s.lit(`},"details":{`)
 	first := true
 	for _, f := range detailFields {
-		s.optional(f.key, f.isInt, &first)
+		s.optional(f, &first)
 	}
 	s.lit(`},"actor":{"id":`)
-	s.int()
+	s.intField(iActorID)
 	s.lit(`,"email":`)
-	s.str()
+	s.strField(sActorEmail)
 	s.lit(`,"role":`)
-	s.str()
+	s.strField(sRole)
 	s.lit(`,"via":`)
-	s.str()
+	s.strField(sVia)
 	first = false
 	for _, f := range actorOptional {
-		s.optional(f.key, f.isInt, &first)
+		s.optional(f, &first)
 	}
 	s.lit(`}}`)
 	return account, seq
@@ -94,44 +98,66 @@ func (s *scanner) record() (account, seq int64) {
 type optField struct {
 	key   string
 	isInt bool
+	field int // index of the value in decoded.ints or decoded.strs
 }
 
 // The omitempty fields of reseller.Details and reseller.EntryActor, in
 // declaration order, which is encoding order.
 var (
 	detailFields = []optField{
-		{`"name":`, false}, {`"pool_id":`, true}, {`"pool_name":`, false},
-		{`"product":`, false}, {`"license_id":`, true}, {`"label":`, false},
-		{`"reason":`, false},
+		{`"name":`, false, sName}, {`"pool_id":`, true, iPoolID}, {`"pool_name":`, false, sPoolName},
+		{`"product":`, false, sProduct}, {`"license_id":`, true, iLicenseID}, {`"label":`, false, sLabel},
+		{`"reason":`, false, sReason},
 	}
 	actorOptional = []optField{
-		{`"token_id":`, true}, {`"ip":`, false}, {`"user_agent":`, false},
-		{`"request_id":`, false},
+		{`"token_id":`, true, iTokenID}, {`"ip":`, false, sIP}, {`"user_agent":`, false, sUserAgent},
+		{`"request_id":`, false, sRequestID},
 	}
 )
 
 // optional consumes an omitempty field if present; present means non-empty,
 // since the encoder leaves empty ones out.
-func (s *scanner) optional(key string, isInt bool, first *bool) {
+func (s *scanner) optional(f optField, first *bool) {
 	if !*first {
 		if !s.has(",") {
 			return
 		}
-		if !s.has(key) {
+		if !s.has(f.key) {
 			s.i-- // give the comma back: the next field may own it
 			return
 		}
-	} else if !s.has(key) {
+	} else if !s.has(f.key) {
 		return
 	}
 	*first = false
-	if isInt {
-		if s.int() == 0 {
+	if f.isInt {
+		if s.intField(f.field) == 0 {
 			s.fail()
 		}
-	} else if s.str() == 0 {
+	} else if s.strField(f.field) == 0 {
 		s.fail()
 	}
+}
+
+// intField consumes an integer, and keeps it as field f when decoding.
+func (s *scanner) intField(f int) int64 {
+	v := s.int()
+	if s.d != nil {
+		s.d.ints[f] = v
+	}
+	return v
+}
+
+// strField consumes a string, and notes where its value is as field f when
+// decoding.
+func (s *scanner) strField(f int) int {
+	s.esc = false
+	n := s.str()
+	if n > 0 && s.d != nil {
+		s.d.strs[f] = strSpan{start: s.i - 1 - n, end: s.i - 1, esc: s.esc}
+		s.d.size += n
+	}
+	return n
 }
 
 // int consumes an integer as strconv.FormatInt writes an int64.
@@ -165,31 +191,51 @@ func (s *scanner) int() int64 {
 
 // time consumes a quoted time in TimeFormat that time.Parse accepts.
 func (s *scanner) time() {
-	const layout = `"dddd-dd-ddTdd:dd:dd.ddddddZ"`
-	if len(s.b)-s.i < len(layout) {
+	const n = len(`"2006-01-02T15:04:05.000000Z"`)
+	if len(s.b)-s.i < n {
 		s.fail()
 		return
 	}
-	t := s.b[s.i : s.i+len(layout)]
-	for j := range len(layout) {
-		if d := layout[j] == 'd'; d != (t[j] >= '0' && t[j] <= '9') || !d && t[j] != layout[j] {
-			s.fail()
-			return
-		}
+	t := s.b[s.i : s.i+n : s.i+n]
+	if t[0] != '"' || t[5] != '-' || t[8] != '-' || t[11] != 'T' || t[14] != ':' || t[17] != ':' ||
+		t[20] != '.' || t[27] != 'Z' || t[28] != '"' {
+		s.fail()
+		return
 	}
+	digits := true
 	num := func(a, b int) int {
-		n := 0
+		v := 0
 		for _, c := range t[a:b] {
-			n = n*10 + int(c-'0')
+			c -= '0' // wraps around below '0'
+			digits = digits && c <= 9
+			v = v*10 + int(c)
 		}
-		return n
+		return v
 	}
-	y, mo, d, h, mi, sec := num(1, 5), num(6, 8), num(9, 11), num(12, 14), num(15, 17), num(18, 20)
-	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
+	y, mo, d, h, mi, sec, us := num(1, 5), num(6, 8), num(9, 11), num(12, 14), num(15, 17), num(18, 20), num(21, 27)
+	if !digits || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
 		s.fail()
 		return
 	}
-	s.i += len(layout)
+	if s.d != nil {
+		s.d.time = time.Unix(unixDays(y, mo, d)*86400+int64(h*3600+mi*60+sec), int64(us)*1000).UTC()
+	}
+	s.i += n
+}
+
+// unixDays is the number of days from 1970-01-01 to the date y-mo-d of the
+// proleptic Gregorian calendar, for years 0 to 9999 (Howard Hinnant's
+// days_from_civil, shifted by one 400-year era to stay non-negative).
+func unixDays(y, mo, d int) int64 {
+	if mo <= 2 {
+		y--
+	}
+	y += 400
+	era := y / 400
+	yoe := y - era*400
+	doy := (153*((mo+9)%12)+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era-1)*146097 + int64(doe) - 719468
 }
 
 // daysIn is the length of month mo of year y in the proleptic Gregorian
@@ -235,6 +281,7 @@ func (s *scanner) str() int {
 				s.fail()
 				return 0
 			}
+			s.esc = true
 			switch b[i+1] {
 			case '"', '\\', 'b', 'f', 'n', 'r', 't':
 				i += 2

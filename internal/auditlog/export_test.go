@@ -21,3 +21,7 @@ func Unquote(b []byte) ([]byte, bool) {
 
 // AppendRecordString is the bundle writer's encoder for record bytes.
 var AppendRecordString = appendRecord
+
+// ParseRecordFast is ParseRecord's fast path alone: ok is false where
+// ParseRecord falls back to encoding/json.
+var ParseRecordFast = parseRecordFast

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/resellerconsole/reseller"
@@ -83,4 +84,39 @@ func DecodeRecord(b []byte) (*reseller.Entry, error) {
 		return nil, fmt.Errorf("record: seq %d is not in canonical form", r.Seq)
 	}
 	return e, nil
+}
+
+// AppendDetails appends d as a record writes it, the value of "details":
+// compact JSON, fields in order, empty ones left out, strings escaped as
+// encoding/json escapes them with HTML escaping off ({} when d is empty).
+// The CSV export writes details this way without encoding/json's reflection.
+func AppendDetails(dst []byte, d *reseller.Details) []byte {
+	dst = append(dst, '{')
+	n := len(dst)
+	str := func(key, v string) {
+		if v != "" {
+			if len(dst) > n {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, key...)
+			dst = appendString(dst, []byte(v))
+		}
+	}
+	num := func(key string, v int64) {
+		if v != 0 {
+			if len(dst) > n {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, key...)
+			dst = strconv.AppendInt(dst, v, 10)
+		}
+	}
+	str(`"name":`, d.Name)
+	num(`"pool_id":`, d.PoolID)
+	str(`"pool_name":`, d.PoolName)
+	str(`"product":`, d.Product)
+	num(`"license_id":`, d.LicenseID)
+	str(`"label":`, d.Label)
+	str(`"reason":`, d.Reason)
+	return append(dst, '}')
 }

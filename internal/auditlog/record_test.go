@@ -13,6 +13,7 @@ import (
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"golang.org/x/mod/sumdb/tlog"
+	"pgregory.net/rapid"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -191,4 +192,22 @@ func replaceOnce(s, old, new string) string {
 		panic("replaceOnce: " + old + " not in " + s)
 	}
 	return s[:i] + new + s[i+len(old):]
+}
+
+// TestAppendDetails holds the details encoder of the CSV export to what
+// the record encoding (encoding/json) writes.
+func TestAppendDetails(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		d := anyEntry().Draw(t, "entry").Details
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(d); err != nil {
+			t.Fatal(err)
+		}
+		prefix := []byte("x")
+		if got := auditlog.AppendDetails(prefix, &d); !bytes.Equal(got[1:], bytes.TrimSuffix(want.Bytes(), []byte("\n"))) || got[0] != 'x' {
+			t.Fatalf("AppendDetails(%+v) = %s, encoding/json writes %s", d, got, want.Bytes())
+		}
+	})
 }

@@ -6,14 +6,16 @@ package export
 
 import (
 	"bufio"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
-	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
 )
 
 // TimeFormat is how CSV writes an entry's time: RFC 3339 in UTC with
@@ -29,15 +31,19 @@ var Header = []string{
 // CSV writes entries as CSV rows under a header row. Details are a compact
 // JSON object (empty when there are none). Any cell a spreadsheet would
 // evaluate as a formula gets a leading single quote, as OWASP recommends.
+// Cells are quoted exactly as encoding/csv quotes them (its Writer with the
+// default settings), but a row is built in one buffer without converting
+// each value to a string first: an export runs through millions of rows.
 type CSV struct {
-	w      *csv.Writer
+	w      *bufio.Writer
 	header bool
-	row    []string
+	row    []byte // the row being written
+	cell   []byte // the details cell, unquoted
 }
 
 // NewCSV returns a CSV writer to w. Call Flush when done.
 func NewCSV(w io.Writer) *CSV {
-	return &CSV{w: csv.NewWriter(w), row: make([]string, len(Header))}
+	return &CSV{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
 // Write writes e as one row, after the header row if it is the first.
@@ -45,33 +51,31 @@ func (c *CSV) Write(e *reseller.Entry) error {
 	if err := c.writeHeader(); err != nil {
 		return err
 	}
-	details, err := detailsCell(e.Details)
-	if err != nil {
-		return fmt.Errorf("export: entry %d: %w", e.Seq, err)
+	r := appendInt(c.row[:0], e.Seq)
+	r = appendTime(append(r, ','), e.Time)
+	r = appendCell(append(r, ','), string(e.Action))
+	r = appendCell(append(r, ','), e.Target.Type)
+	r = appendInt(append(r, ','), e.Target.ID)
+	r = appendCell(append(r, ','), e.Target.Email)
+	r = append(r, ',')
+	if e.Details != (reseller.Details{}) {
+		c.cell = auditlog.AppendDetails(c.cell[:0], &e.Details)
+		r = appendQuoted(r, c.cell)
 	}
-	r := c.row
-	r[0] = strconv.FormatInt(e.Seq, 10)
-	r[1] = e.Time.UTC().Format(TimeFormat)
-	r[2] = string(e.Action)
-	r[3] = e.Target.Type
-	r[4] = strconv.FormatInt(e.Target.ID, 10)
-	r[5] = e.Target.Email
-	r[6] = details
-	r[7] = strconv.FormatInt(e.Actor.ID, 10)
-	r[8] = e.Actor.Email
-	r[9] = string(e.Actor.Role)
-	r[10] = e.Actor.Via
-	r[11] = ""
+	r = appendInt(append(r, ','), e.Actor.ID)
+	r = appendCell(append(r, ','), e.Actor.Email)
+	r = appendCell(append(r, ','), string(e.Actor.Role))
+	r = appendCell(append(r, ','), e.Actor.Via)
+	r = append(r, ',')
 	if e.Actor.TokenID != 0 {
-		r[11] = strconv.FormatInt(e.Actor.TokenID, 10)
+		r = appendInt(r, e.Actor.TokenID)
 	}
-	r[12] = e.Actor.IP
-	r[13] = e.Actor.UserAgent
-	r[14] = e.Actor.RequestID
-	for i := range r {
-		r[i] = Neutralize(r[i])
-	}
-	return c.w.Write(r)
+	r = appendCell(append(r, ','), e.Actor.IP)
+	r = appendCell(append(r, ','), e.Actor.UserAgent)
+	r = appendCell(append(r, ','), e.Actor.RequestID)
+	c.row = append(r, '\n')
+	_, err := c.w.Write(c.row)
+	return err
 }
 
 func (c *CSV) writeHeader() error {
@@ -79,7 +83,16 @@ func (c *CSV) writeHeader() error {
 		return nil
 	}
 	c.header = true
-	return c.w.Write(Header)
+	r := c.row[:0]
+	for i, h := range Header {
+		if i > 0 {
+			r = append(r, ',')
+		}
+		r = appendCell(r, h)
+	}
+	c.row = append(r, '\n')
+	_, err := c.w.Write(c.row)
+	return err
 }
 
 // Flush writes what is buffered; an export of no entries still gets its
@@ -88,29 +101,124 @@ func (c *CSV) Flush() error {
 	if err := c.writeHeader(); err != nil {
 		return err
 	}
-	c.w.Flush()
-	return c.w.Error()
+	return c.w.Flush()
 }
 
-// detailsCell is the details as compact JSON, "" when there are none.
-func detailsCell(d reseller.Details) (string, error) {
-	if d == (reseller.Details{}) {
-		return "", nil
+// appendCell appends v as a CSV cell: neutralised (see Neutralize), then
+// quoted if encoding/csv's Writer would quote it, which is when it holds a
+// comma, a quote, CR or LF, starts with a space (unicode.IsSpace), or is
+// \. alone; inside quotes, quotes are doubled.
+func appendCell(dst []byte, v string) []byte {
+	if v == "" {
+		return dst
 	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
-		return "", err
+	formula := formulaStart[v[0]]
+	quote := false
+	if !formula {
+		if c := v[0]; c < utf8.RuneSelf {
+			quote = c == ' ' || c >= '\t' && c <= '\r'
+		} else {
+			r, _ := utf8.DecodeRuneInString(v)
+			quote = unicode.IsSpace(r)
+		}
+		quote = quote || v == `\.`
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	i := 0
+	for i < len(v) && !csvSpecial[v[i]] {
+		i++
+	}
+	if !quote && i == len(v) {
+		if formula {
+			dst = append(dst, '\'')
+		}
+		return append(dst, v...)
+	}
+	dst = append(dst, '"')
+	if formula {
+		dst = append(dst, '\'')
+	}
+	dst = append(dst, v[:i]...)
+	for ; i < len(v); i++ {
+		if v[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, v[i])
+	}
+	return append(dst, '"')
 }
+
+var (
+	// formulaStart flags the first bytes that make a cell a formula.
+	formulaStart = [256]bool{'=': true, '+': true, '-': true, '@': true, '\t': true, '\r': true}
+	// csvSpecial flags the bytes that make encoding/csv quote a cell.
+	csvSpecial = [256]bool{',': true, '"': true, '\n': true, '\r': true}
+)
+
+// appendInt appends the cell of an integer: a minus sign makes it a
+// formula, which appendCell would neutralise.
+func appendInt(dst []byte, v int64) []byte {
+	if v < 0 {
+		dst = append(dst, '\'')
+	}
+	return strconv.AppendInt(dst, v, 10)
+}
+
+// appendQuoted appends v quoted, with its quotes doubled. It is appendCell
+// for the details cell: JSON of an object with at least one field starts
+// with {, so is no formula, and holds quotes, so is quoted.
+func appendQuoted(dst, v []byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(v)+2)[:n+2*len(v)+2]
+	out := dst[n+1:]
+	j := 0
+	for _, c := range v {
+		out[j] = c
+		out[j+1] = '"' // kept only after a quote
+		j++
+		if c == '"' {
+			j++
+		}
+	}
+	dst[n] = '"'
+	out[j] = '"'
+	return dst[:n+1+j+1]
+}
+
+// appendTime appends the cell of a time: TimeFormat in UTC, which starts
+// with a digit and needs no quotes for years 0 to 9999.
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return appendCell(dst, t.Format(TimeFormat))
+	}
+	h, mi, s := t.Clock()
+	us := t.Nanosecond() / 1000
+	b := [len(TimeFormat)]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':', 19: '.', 26: 'Z'}
+	two := func(at, v int) { b[at], b[at+1] = pairs[2*v], pairs[2*v+1] }
+	two(0, y/100)
+	two(2, y%100)
+	two(5, int(mo))
+	two(8, d)
+	two(11, h)
+	two(14, mi)
+	two(17, s)
+	two(20, us/10000)
+	two(22, us/100%100)
+	two(24, us%100)
+	return append(dst, b[:]...)
+}
+
+// pairs holds the two-digit numbers 00 to 99, one after the other.
+const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // Neutralize prefixes a cell that starts with =, +, -, @, tab or carriage
 // return with a single quote, so that a spreadsheet shows it as text instead
 // of running it as a formula.
 func Neutralize(cell string) string {
-	if cell != "" && strings.IndexByte("=+-@\t\r", cell[0]) >= 0 {
+	if cell != "" && formulaStart[cell[0]] {
 		return "'" + cell
 	}
 	return cell
