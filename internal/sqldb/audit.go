@@ -406,17 +406,6 @@ func (db *DB) ExportRecords(ctx context.Context, f reseller.AuditFilter, fn func
 	})
 }
 
-// scanEntries walks q's entries in order, a batch at a time.
-func (tx *Tx) scanEntries(ctx context.Context, q *auditQuery, order string, fn func(*reseller.Entry) error) error {
-	return tx.scanRows(ctx, q, order, true, func(_ int64, rec []byte) error {
-		e, err := decodeEntry(rec, q.accountID)
-		if err != nil {
-			return err
-		}
-		return fn(e)
-	})
-}
-
 // scanRows walks q's rows in order, a batch at a time, giving fn each seq
 // and (when records is set) record bytes, which are fn's to keep.
 func (tx *Tx) scanRows(ctx context.Context, q *auditQuery, order string, records bool, fn func(seq int64, rec []byte) error) error {

@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/resellerconsole/reseller"
@@ -146,6 +145,3 @@ func (tx *Tx) compareState(ctx context.Context, accountID int64, s *auditlog.Sta
 	}
 	return rows.Err()
 }
-
-// ErrNoSigner is returned by log methods when no signing key is set.
-var ErrNoSigner = errors.New("sqldb: no signing key configured")

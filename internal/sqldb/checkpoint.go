@@ -15,6 +15,9 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// ErrNoSigner is returned by log methods when no signing key is set.
+var ErrNoSigner = errors.New("sqldb: no signing key configured")
+
 // SetSigner gives the store the key it signs checkpoints with. Without one,
 // the LogService methods fail.
 func (db *DB) SetSigner(s note.Signer, verifierKey string) {

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 
-	"github.com/resellerconsole/reseller"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -28,17 +27,4 @@ func (db *DB) Head(ctx context.Context, accountID int64) (size int64, root tlog.
 		return err
 	})
 	return size, root, err
-}
-
-// ScanRecords calls fn with every record of an account's log in seq order,
-// as stored, for checks and replays. It does no role check.
-func (db *DB) ScanRecords(ctx context.Context, accountID int64, fn func(e *reseller.Entry) error) error {
-	return db.view(ctx, func(tx *Tx) error {
-		q, err := tx.newAuditQuery(ctx, accountID, &reseller.AuditFilter{})
-		if err != nil {
-			return err
-		}
-		q.hi = 1 << 62 // every stored row, also past a head that was tampered with
-		return tx.scanEntries(ctx, q, reseller.OrderAsc, fn)
-	})
 }
