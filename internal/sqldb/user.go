@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -186,10 +185,8 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, password string) er
 	if a := reseller.ActorFrom(ctx); a != nil && a.UserID != userID {
 		return reseller.Errorf(reseller.EFORBIDDEN, "You can only set your own password.")
 	}
-	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
-		return reseller.Errorf(reseller.EINVALID, "Password must have at least %d characters.", MinPasswordLen)
-	} else if len(password) > 1024 {
-		return reseller.Errorf(reseller.EINVALID, "Password is longer than 1024 bytes.")
+	if err := checkPasswordRules(password); err != nil {
+		return err
 	}
 	hash := hashPassword(password)
 	return db.update(ctx, func(tx *Tx) error {
