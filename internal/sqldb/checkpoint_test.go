@@ -191,8 +191,9 @@ func tamper(t *testing.T, db *sqldb.DB, stmts ...string) {
 	} else {
 		var drops []string
 		for _, tb := range []string{"audit_entries", "audit_hashes", "audit_checkpoints"} {
-			drops = append(drops, "DROP TRIGGER "+tb+"_no_update", "DROP TRIGGER "+tb+"_no_delete")
+			drops = append(drops, "DROP TRIGGER IF EXISTS "+tb+"_no_update", "DROP TRIGGER IF EXISTS "+tb+"_no_delete", "DROP TRIGGER IF EXISTS "+tb+"_no_replace")
 		}
+		drops = append(drops, "DROP TRIGGER IF EXISTS audit_checkpoints_within_log")
 		stmts = append(drops, stmts...)
 	}
 	for _, s := range stmts {

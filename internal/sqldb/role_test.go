@@ -186,6 +186,15 @@ func TestGrantAppRole(t *testing.T) {
 	if err := app.CheckAccount(ctx, f.account.ID); err != nil {
 		t.Fatalf("check as the app role: %v", err)
 	}
+	// It may insert checkpoints, but none of a log larger than the one
+	// there is: a junk row would make every later check fail.
+	if _, err := app.SQL().Exec("INSERT INTO audit_checkpoints (account_id, size, root, note, created_at) VALUES ($1, 999999, $2, 'junk', 0)",
+		f.account.ID, make([]byte, 32)); err == nil || !strings.Contains(err.Error(), "beyond the log") {
+		t.Fatalf("app role inserted a checkpoint beyond the log: %v", err)
+	}
+	if err := app.CheckAccount(ctx, f.account.ID); err != nil {
+		t.Fatalf("check after the refused insert: %v", err)
+	}
 
 	// History cannot be changed with the app's credentials, even with the
 	// append-only triggers out of the way: the privilege is simply missing.
