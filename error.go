@@ -18,7 +18,11 @@ const (
 	EEMAILTAKEN        = "email_taken"
 	ETOOLARGE          = "too_large"
 	ERATELIMITED       = "rate_limited"
-	EINTERNAL          = "internal"
+	// ELOGINCONSISTENT: the account's audit log failed the check made before
+	// signing it (it is not an extension of what was signed before), so
+	// signing and changes are refused until an operator has looked at it.
+	ELOGINCONSISTENT = "log_inconsistent"
+	EINTERNAL        = "internal"
 )
 
 // Error is the one error type of the domain. Code says what kind of failure it

@@ -33,52 +33,53 @@ func (db *DB) TrustOldKeys(vkeys ...string) { db.oldKeys = append(db.oldKeys, vk
 func (db *DB) VerifierKey() string { return db.verifierKey }
 
 // AccountCheckpoint returns the signed checkpoint of an account's log at
-// size (0 for its current size), signing and storing one if none exists.
-// The store never signs two checkpoints of one size: the stored one wins,
-// and a stored one whose root differs from the tree's is an error.
-// For the operator; LogService methods authorise first.
+// size (0 for its current size). The newest is signed and stored when the
+// log has grown, after proving that the tree extends the last trusted
+// checkpoint (sign.go); an older size is served from its stored checkpoint,
+// or signed once proven a prefix of the newest. The store never signs two
+// checkpoints of one size: a stored one of another root marks the log
+// inconsistent (ELOGINCONSISTENT). For the operator; LogService methods
+// authorise first.
 func (db *DB) AccountCheckpoint(ctx context.Context, accountID, size int64) (*reseller.Checkpoint, error) {
 	if db.signer == nil {
 		return nil, ErrNoSigner
 	}
-	var root tlog.Hash
-	err := db.ViewLog(ctx, accountID, func(n int64, r tlog.HashReader) error {
-		if size == 0 {
-			size = n
-		}
-		if size < 0 || size > n {
-			return reseller.Errorf(reseller.EINVALID, "Size %d is beyond the log, which has %d entries.", size, n)
-		}
+	n, root, signed, err := db.signLatest(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	origin := auditlog.Origin(db.keyName(), accountID)
+	if size == 0 || size == n {
+		return db.toCheckpoint(auditlog.Checkpoint{Origin: origin, Size: n, Root: root}, signed), nil
+	}
+	if size < 0 || size > n {
+		return nil, reseller.Errorf(reseller.EINVALID, "Size %d is beyond the log, which has %d entries.", size, n)
+	}
+	fail := func(format string, args ...any) error {
+		return db.markInconsistent(accountID, fmt.Errorf("log %s: "+format, append([]any{origin}, args...)...))
+	}
+	cp := auditlog.Checkpoint{Origin: origin, Size: size}
+	err = db.ViewLog(ctx, accountID, func(_ int64, hr tlog.HashReader) error {
 		var err error
-		root, err = tlog.TreeHash(size, r) // for size 0, SHA-256 of nothing (RFC 6962)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	cp := auditlog.Checkpoint{Origin: auditlog.Origin(db.keyName(), accountID), Size: size, Root: root}
-	if stored, err := db.storedCheckpoint(ctx, accountID, size); err == nil {
-		return db.checkStored(stored, cp)
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	signed, err := auditlog.SignCheckpoint(cp, db.signer)
-	if err != nil {
-		return nil, err
-	}
-	err = db.update(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, "INSERT INTO audit_checkpoints (account_id, size, root, note, created_at) VALUES (?, ?, ?, ?, ?)",
-			accountID, size, root[:], string(signed), micros(tx.now))
-		return err
-	})
-	if violates(err, errUnique, "") {
-		// Another instance signed this size first; serve its checkpoint.
-		stored, err := db.storedCheckpoint(ctx, accountID, size)
-		if err != nil {
-			return nil, err
+		if cp.Root, err = tlog.TreeHash(size, hr); err != nil {
+			return err
 		}
-		return db.checkStored(stored, cp)
-	} else if err != nil {
+		proof, err := tlog.ProveTree(n, size, hr)
+		if err != nil {
+			return err
+		}
+		if tlog.CheckTree(proof, n, root, size, cp.Root) != nil {
+			return fail("the stored hashes of its first %d entries are not a prefix of its signed checkpoint of size %d", size, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if signed, err = auditlog.SignCheckpoint(cp, db.signer); err != nil {
+		return nil, err
+	}
+	if signed, err = db.storeCheckpoint(ctx, accountID, cp, signed, fail); err != nil {
 		return nil, err
 	}
 	return db.toCheckpoint(cp, signed), nil
@@ -94,23 +95,6 @@ func (db *DB) storedCheckpoint(ctx context.Context, accountID, size int64) (*sto
 	err := db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT root, note FROM audit_checkpoints WHERE account_id = ? AND size = ?"),
 		accountID, size).Scan(&s.root, &s.note)
 	return s, err
-}
-
-func (db *DB) checkStored(s *storedCheckpoint, cp auditlog.Checkpoint) (*reseller.Checkpoint, error) {
-	if !bytes.Equal(s.root, cp.Root[:]) {
-		return nil, fmt.Errorf("sqldb: log %s: stored checkpoint of size %d has root %x, but the tree has %v: the log was altered", cp.Origin, cp.Size, s.root, cp.Root)
-	}
-	if _, err := auditlog.OpenCheckpoint([]byte(s.note), db.verifierKey, ""); err != nil {
-		// Signed by an earlier key: sign the same size and root again with
-		// today's key, so that what we serve verifies with the key we
-		// publish. The stored one stays as it was.
-		signed, err := auditlog.SignCheckpoint(cp, db.signer)
-		if err != nil {
-			return nil, err
-		}
-		return db.toCheckpoint(cp, signed), nil
-	}
-	return db.toCheckpoint(cp, []byte(s.note)), nil
 }
 
 func (db *DB) toCheckpoint(cp auditlog.Checkpoint, signed []byte) *reseller.Checkpoint {

@@ -46,6 +46,10 @@ type DB struct {
 	signer      note.Signer // signs checkpoints; see SetSigner
 	verifierKey string
 	oldKeys     []string // verifier keys of earlier signing keys; see TrustOldKeys
+
+	logs           sync.Map // account id → *logState: what this process trusts of each log (sign.go)
+	badLogs        sync.Map // account id → error: logs found inconsistent, stopped
+	onInconsistent func(accountID int64, cause error)
 	nstmts      atomic.Int32
 }
 
@@ -117,6 +121,9 @@ func (db *DB) Close() error {
 
 // Dialect names the database: "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.dialect.name }
+
+// DSN returns the data source name the database was opened with.
+func (db *DB) DSN() string { return db.dsn }
 
 // SQL returns the write handle, for tests and tools that inspect the database.
 func (db *DB) SQL() *sql.DB { return db.rw }

@@ -17,6 +17,9 @@ import (
 // writer), so seqs are gapless, and an entry's time is never before the
 // previous entry's, so the log's order is also chronological.
 func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reseller.Action, target reseller.Target, d reseller.Details) (*reseller.Entry, error) {
+	if err := tx.db.LogInconsistent(a.AccountID); err != nil {
+		return nil, err // see sign.go: a log that failed its check takes nothing more
+	}
 	// Taking the next seq and time updates the head row, which on PostgreSQL
 	// also locks it until commit: appends to one log go one at a time.
 	var seq, tus int64

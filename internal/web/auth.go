@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 		}
 		return nil, err
 	}
-	actor.IP, actor.UserAgent, actor.RequestID = ip, truncate(r.UserAgent(), maxUserAgentLen), info.id
+	actor.IP, actor.UserAgent, actor.RequestID = ip, headerText(r.UserAgent(), maxUserAgentLen), info.id
 	info.actorID = actor.UserID
 	return r.WithContext(reseller.NewContext(ctx, actor)), nil
 }
@@ -80,6 +81,37 @@ func (s *Server) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// headerText makes a header value fit to be recorded in an audit entry:
+// valid UTF-8 (a header may carry any bytes), without control characters,
+// and at most n bytes long. Each bad byte or control becomes U+FFFD.
+func headerText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || 0x7f <= r && r < 0xa0 {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	return truncate(s, n)
+}
+
+// checkFormText refuses a posted form whose names or values are not valid
+// UTF-8: they would reach the audit log's record bytes, which must stay
+// canonical.
+func checkFormText(form url.Values) error {
+	for k, vs := range form {
+		if !utf8.ValidString(k) {
+			return reseller.Errorf(reseller.EINVALID, "A form field name is not valid UTF-8 text.")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return reseller.Errorf(reseller.EINVALID, "The form field %q is not valid UTF-8 text.", k)
+			}
+		}
+	}
+	return nil
 }
 
 // truncate cuts s to at most n bytes without splitting a character.

@@ -124,6 +124,10 @@ func (s *Server) console(pattern string, kind int, h consoleFunc) http.Handler {
 				s.pageError(w, r, reseller.Errorf(reseller.EINVALID, "The form could not be read."))
 				return
 			}
+			if err := checkFormText(r.PostForm); err != nil {
+				s.pageError(w, r, err)
+				return
+			}
 		}
 		if err := h(w, r); err != nil {
 			s.pageError(w, r, err)
@@ -164,7 +168,7 @@ func (s *Server) viewerOf(r *http.Request) (*viewer, error) {
 		return nil, err
 	}
 	info := infoFrom(ctx)
-	a.IP, a.UserAgent, a.RequestID = s.clientIP(r), truncate(r.UserAgent(), maxUserAgentLen), info.id
+	a.IP, a.UserAgent, a.RequestID = s.clientIP(r), headerText(r.UserAgent(), maxUserAgentLen), info.id
 	info.actorID = a.UserID
 	v := &viewer{Actor: a, Loc: time.UTC}
 	if v.Account, err = s.store.FindAccountByID(ctx, a.AccountID); err != nil {

@@ -56,10 +56,18 @@ type env struct {
 	otherPool  *reseller.Pool
 	otherOp    *reseller.User
 	vkey       string // verifies the server's checkpoints
+	signer     note.Signer
+	cfg        web.Config
 }
 
 // setKey gives db a fresh checkpoint signing key and returns its verifier key.
 func setKey(t *testing.T, db *sqldb.DB) string {
+	t.Helper()
+	_, vkey := setKeySigner(t, db)
+	return vkey
+}
+
+func setKeySigner(t *testing.T, db *sqldb.DB) (note.Signer, string) {
 	t.Helper()
 	skey, vkey, err := auditlog.GenerateKey(auditlog.DefaultKeyName)
 	if err != nil {
@@ -70,7 +78,7 @@ func setKey(t *testing.T, db *sqldb.DB) string {
 		t.Fatal(err)
 	}
 	db.SetSigner(signer, vkey)
-	return vkey
+	return signer, vkey
 }
 
 type envOption func(*web.Config)
@@ -81,7 +89,7 @@ func newEnv(t *testing.T, db *sqldb.DB, opts ...envOption) *env {
 	e := &env{db: db, clock: &clock{now: t0}, logs: &syncBuffer{},
 		users: map[reseller.Role]*reseller.User{}, tokens: map[reseller.Role]string{}, tokenID: map[reseller.Role]int64{}}
 	db.Now = e.clock.Now
-	e.vkey = setKey(t, db)
+	e.signer, e.vkey = setKeySigner(t, db)
 	e.account = must(db.CreateAccount(ctx, "Acme Hosting"))
 	for _, r := range reseller.Roles {
 		u := must(db.AddUser(ctx, e.account.ID, fmt.Sprintf("%s@acme.test", r), r))
@@ -103,10 +111,28 @@ func newEnv(t *testing.T, db *sqldb.DB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	e.cfg = cfg
 	e.server = web.New(cfg)
 	e.srv = httptest.NewServer(e.server.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// restart returns the env served by a new server over db, another handle on
+// the same database with the same signing key: the server after a restart.
+func (e *env) restart(t *testing.T, db *sqldb.DB) *env {
+	t.Helper()
+	e2 := *e
+	e2.db, e2.logs = db, &syncBuffer{}
+	db.SetSigner(e.signer, e.vkey)
+	cfg := e.cfg
+	cfg.Store = db
+	cfg.Logger = slog.New(slog.NewJSONHandler(e2.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e2.cfg = cfg
+	e2.server = web.New(cfg)
+	e2.srv = httptest.NewServer(e2.server.Handler())
+	t.Cleanup(e2.srv.Close)
+	return &e2
 }
 
 // withStore serves through s instead of the database itself.

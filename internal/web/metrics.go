@@ -19,7 +19,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	actions  *prometheus.CounterVec
-	handler  http.Handler
+	// inconsistent counts the logs found inconsistent before signing.
+	inconsistent prometheus.Counter
+	handler      http.Handler
 }
 
 func newMetrics() *metrics {
@@ -37,10 +39,14 @@ func newMetrics() *metrics {
 		Name: "reseller_actions_recorded_total",
 		Help: "Actions that succeeded through the API, by the audit action they record (a client deletion counts once, as client.deleted, whatever licenses it revoked).",
 	}, []string{"action"})
+	m.inconsistent = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "reseller_audit_logs_inconsistent_total",
+		Help: "Accounts whose audit log failed the check made before signing a checkpoint; each is refused changes until an operator has looked at it.",
+	})
 	for _, a := range reseller.Actions {
 		m.actions.WithLabelValues(string(a)) // show zeros before the first action
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.actions,
+	m.reg.MustRegister(m.requests, m.duration, m.actions, m.inconsistent,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m

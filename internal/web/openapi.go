@@ -132,6 +132,10 @@ func (g *schemaGen) operation(rt *route, problem object) (object, error) {
 	if !rt.public {
 		codes = append(codes, authErrors...)
 	}
+	if rt.action != "" || rt.tag == "verifiable log" {
+		// Changes and signing stop for a log that failed its check.
+		codes = append(codes, reseller.ELOGINCONSISTENT)
+	}
 	byStatus := map[int][]string{}
 	for _, c := range codes {
 		st := problemOf(reseller.Errorf(c, "")).Status

@@ -30,6 +30,9 @@ type page struct {
 	// HideTarget leaves the target out of entry tables: on a client's own
 	// timeline it would repeat the page's subject on every row.
 	HideTarget bool
+	// LogStopped: the account's audit log failed its consistency check, so
+	// changes are refused; every page says so.
+	LogStopped bool
 }
 
 // T renders a time for the viewer: local time, the UTC instant in datetime
@@ -116,7 +119,11 @@ type flash struct {
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title, nav string) page {
-	return page{Title: title, Nav: nav, V: viewerFrom(r.Context()), Flash: takeFlash(w, r), Path: r.URL.RequestURI(), Now: s.now()}
+	p := page{Title: title, Nav: nav, V: viewerFrom(r.Context()), Flash: takeFlash(w, r), Path: r.URL.RequestURI(), Now: s.now()}
+	if s.signer != nil && p.V != nil {
+		p.LogStopped = reseller.ErrorCode(s.signer.LogHealth(r.Context())) == reseller.ELOGINCONSISTENT
+	}
+	return p
 }
 
 // render writes a page template with data and status. It renders into a

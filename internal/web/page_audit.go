@@ -117,6 +117,10 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if cp, err := s.store.Checkpoint(ctx); err == nil {
 		d.Checkpoint, d.CheckpointRoot = cp, base64.StdEncoding.EncodeToString(cp.Root)
+	} else if reseller.ErrorCode(err) == reseller.ELOGINCONSISTENT {
+		// Nothing is signed for a log that failed its check; the banner says why.
+		d.CheckpointUnavailable = true
+		d.ExportBundle = ""
 	} else if reseller.ErrorCode(err) == reseller.EINTERNAL {
 		// No signing key on this server: no checkpoint, and no bundles.
 		s.log.LogAttrs(ctx, slog.LevelDebug, "no checkpoint for the audit page", slog.String("error", err.Error()))

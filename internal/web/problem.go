@@ -65,6 +65,8 @@ func problemOf(err error) Problem {
 		p.Status, p.Title = http.StatusRequestEntityTooLarge, "Request too large"
 	case reseller.ERATELIMITED:
 		p.Status, p.Title = http.StatusTooManyRequests, "Rate limited"
+	case reseller.ELOGINCONSISTENT:
+		p.Status, p.Title = http.StatusServiceUnavailable, "Audit log inconsistent"
 	default:
 		p.Code, p.Type = reseller.EINTERNAL, problemTypePrefix+reseller.EINTERNAL
 		p.Status, p.Title = http.StatusInternalServerError, "Internal error"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -44,6 +46,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 	if body[0] != '{' {
 		return reseller.Errorf(reseller.EINVALID, "The body must be a JSON object.")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn the bad bytes into U+FFFD.
+		return reseller.Errorf(reseller.EINVALID, "%s is not valid UTF-8 text.", invalidUTF8Field(body))
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -53,6 +59,23 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 		return reseller.Errorf(reseller.EINVALID, "The body must hold exactly one JSON value; more follows at byte %d.", dec.InputOffset())
 	}
 	return nil
+}
+
+// invalidUTF8Field names the field of a JSON object whose bytes are not
+// valid UTF-8, for the error message.
+func invalidUTF8Field(body []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) == nil {
+		for k, raw := range m {
+			if !utf8.ValidString(k) {
+				return "A field name"
+			}
+			if !utf8.Valid(raw) {
+				return fmt.Sprintf("The body's field %q", k)
+			}
+		}
+	}
+	return "The body"
 }
 
 func isJSONType(ct string) bool {

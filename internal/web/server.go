@@ -49,6 +49,22 @@ type Config struct {
 	// Now is the console's clock, for ranges such as "today" and "last
 	// quarter" and for sign-in limits; nil means time.Now. Tests set it.
 	Now reseller.Clock
+	// CheckpointEvery is how often Serve signs a checkpoint of every log
+	// that grew (0 means every second; negative, never), if the store
+	// signs (Signer).
+	CheckpointEvery time.Duration
+}
+
+// Signer is what a store that signs checkpoints in the background offers;
+// *sqldb.DB satisfies it.
+type Signer interface {
+	// SignCheckpoints signs a checkpoint of each log that grew (of every
+	// log when all is set).
+	SignCheckpoints(ctx context.Context, all bool) error
+	// OnInconsistent sets what to do when a log is found inconsistent.
+	OnInconsistent(func(accountID int64, cause error))
+	// LogHealth returns ELOGINCONSISTENT when the actor's log was found inconsistent.
+	LogHealth(ctx context.Context) error
 }
 
 // Defaults of Config.
@@ -80,6 +96,9 @@ type Server struct {
 	cop       *http.CrossOriginProtection
 	logins    *loginLimiter
 	now       reseller.Clock
+
+	signer          Signer // nil when the store does not sign in the background
+	checkpointEvery time.Duration
 }
 
 // New returns a server for cfg. It panics if cfg has no store or if the
@@ -104,6 +123,14 @@ func New(cfg Config) *Server {
 	}
 	s.limits = newLimiters(rl, burst)
 	s.metrics = newMetrics()
+	s.checkpointEvery = cfg.CheckpointEvery
+	if s.checkpointEvery == 0 {
+		s.checkpointEvery = time.Second
+	}
+	if sg, ok := cfg.Store.(Signer); ok {
+		s.signer = sg
+		sg.OnInconsistent(s.logInconsistent)
+	}
 	s.routes = s.routeTable()
 	s.register()
 	if err := s.initConsole(); err != nil {
@@ -137,6 +164,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	sctx, stopSigning := context.WithCancel(ctx)
+	signing := make(chan struct{})
+	go func() { defer close(signing); s.signCheckpoints(sctx) }()
+	defer func() { stopSigning(); <-signing }()
 	select {
 	case err := <-done:
 		return err
@@ -154,6 +185,36 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = serr
 	}
 	return err
+}
+
+// signCheckpoints signs, every checkpointEvery until ctx is done, a
+// checkpoint of each log that grew, so that the part of a log that no
+// signature covers is never more than about one interval of writes. The
+// first round looks at every log, which checks each once at start-up.
+func (s *Server) signCheckpoints(ctx context.Context) {
+	if s.signer == nil || s.checkpointEvery < 0 {
+		return
+	}
+	t := time.NewTicker(s.checkpointEvery)
+	defer t.Stop()
+	for all := true; ; all = false {
+		if err := s.signer.SignCheckpoints(ctx, all); err != nil && ctx.Err() == nil {
+			s.log.Warn("signing checkpoints", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// logInconsistent reports a log that failed its check before signing: an
+// ERROR line and a metric, for an operator to look at. Nothing is repaired.
+func (s *Server) logInconsistent(accountID int64, cause error) {
+	s.metrics.inconsistent.Inc()
+	s.log.Error("audit log inconsistent: signing and changes refused for the account until an operator has looked at it (reseller audit check)",
+		slog.Int64("account", accountID), slog.String("cause", cause.Error()))
 }
 
 // health answers ok when the database answers. Looking up account 0 costs
