@@ -112,7 +112,11 @@ func TestCosignature(t *testing.T) {
 		if _, err := auditlog.OpenCheckpoint(cosigned, wvkey, ""); err == nil {
 			t.Error("OpenCheckpoint accepts a witness key as the log's")
 		}
-		if _, err := auditlog.NewCosigner(strings.Replace(wskey, "+BA", "+AQ", 1)); err == nil {
+		parts := strings.SplitN(wskey, "+", 5)
+		k, _ := base64.StdEncoding.DecodeString(parts[4])
+		k[0] = 0x01 // a log's signing key
+		parts[4] = base64.StdEncoding.EncodeToString(k)
+		if _, err := auditlog.NewCosigner(strings.Join(parts, "+")); err == nil || !strings.Contains(err.Error(), "a log signing key cannot cosign") {
 			t.Error("NewCosigner accepts a key of another algorithm")
 		}
 	})
@@ -183,5 +187,46 @@ func TestInteropCosignature(t *testing.T) {
 	ourV, _ := auditlog.NewCosignatureVerifier(vkey)
 	if _, err := note.Open(theirs, note.VerifierList(ourV)); err != nil {
 		t.Errorf("note.Open with our verifier: %v", err)
+	}
+}
+
+// TestVerifyBundleWitnesses: a bundle whose checkpoint carries cosignatures
+// verifies with the log's key as before, and --witness-key style options
+// require each witness's cosignature.
+func TestVerifyBundleWitnesses(t *testing.T) {
+	signer, vkey := testKey(t, 1)
+	s := story(t, 42)
+	w1, _, w1key := testWitness(t, "witness.example/w1")
+	_, _, w2key := testWitness(t, "witness.example/w2")
+	var buf bytes.Buffer
+	err := auditlog.WriteBundle(&buf, auditlog.BundleInput{
+		Checkpoint: cosign(t, s.signed(t, signer), w1), VerifierKey: vkey, Origin: auditlog.Origin(signer.Name(), 42),
+		Size: s.log.Size(), Hashes: s.log, Seqs: []int64{1, 5}, Records: s.log.Select([]int64{1, 5}),
+	})
+	if err != nil {
+		t.Fatalf("WriteBundle with a cosigned checkpoint: %v", err)
+	}
+	b := buf.Bytes()
+
+	sum, err := auditlog.VerifyBundle(bytes.NewReader(b), auditlog.VerifyOptions{VerifierKey: vkey})
+	if err != nil || len(sum.Cosignatures) != 0 {
+		t.Fatalf("without witness keys: %v, %+v", err, sum)
+	}
+	sum, err = auditlog.VerifyBundle(bytes.NewReader(b), auditlog.VerifyOptions{VerifierKey: vkey, WitnessKeys: []string{w1key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []auditlog.Cosignature{{Witness: strings.Join(strings.SplitN(w1key, "+", 3)[:2], "+"), Time: witnessClock}}
+	if len(sum.Cosignatures) != 1 || sum.Cosignatures[0] != want[0] {
+		t.Fatalf("cosignatures %+v, want %+v", sum.Cosignatures, want)
+	}
+	for _, tc := range []struct{ key, want string }{
+		{w2key, "no cosignature by witness witness.example/w2+"},
+		{vkey, "want 0x04"},
+	} {
+		_, err := auditlog.VerifyBundle(bytes.NewReader(b), auditlog.VerifyOptions{VerifierKey: vkey, WitnessKeys: []string{w1key, tc.key}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("witness key %s: %v, want an error containing %q", tc.key, err, tc.want)
+		}
 	}
 }

@@ -2,13 +2,17 @@ package witness
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -33,6 +37,42 @@ func (w *Witness) Handler() http.Handler {
 	mux.HandleFunc("POST /add-checkpoint", w.handleAddCheckpoint)
 	mux.HandleFunc("GET /{hash}/checkpoint", w.handleCheckpoint)
 	return mux
+}
+
+// ShutdownTimeout is how long Serve waits for requests in flight when its
+// context ends.
+const ShutdownTimeout = 10 * time.Second
+
+// Serve answers HTTP requests on ln until ctx ends, then finishes the
+// requests in flight (for up to ShutdownTimeout) and returns.
+func (w *Witness) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           w.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	w.log.Info("shutting down", "addr", ln.Addr().String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		srv.Close()
+		err = fmt.Errorf("witness: shutdown: requests in flight did not finish in time: %w", err)
+	}
+	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
 }
 
 func (w *Witness) handleAddCheckpoint(rw http.ResponseWriter, r *http.Request) {
