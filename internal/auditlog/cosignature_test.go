@@ -2,7 +2,12 @@ package auditlog_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +16,7 @@ import (
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	tdnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 var witnessClock = time.Date(2026, 9, 14, 8, 0, 10, 0, time.UTC)
@@ -227,6 +233,53 @@ func TestVerifyBundleWitnesses(t *testing.T) {
 		_, err := auditlog.VerifyBundle(bytes.NewReader(b), auditlog.VerifyOptions{VerifierKey: vkey, WitnessKeys: []string{w1key, tc.key}})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("witness key %s: %v, want an error containing %q", tc.key, err, tc.want)
+		}
+	}
+}
+
+// TestCosignatureExample recomputes the cosignature example of
+// docs/audit-log-format.md, section 12, from its seed and time, and checks
+// that the document quotes every value.
+func TestCosignatureExample(t *testing.T) {
+	seed := make([]byte, ed25519.SeedSize)
+	seedReader(0x40).Read(seed)
+	name := "witness.example/w1"
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	h := sha256.Sum256(append([]byte(name+"\n\x04"), pub...))
+	skey := fmt.Sprintf("PRIVATE+KEY+%s+%x+%s", name, h[:4], base64.StdEncoding.EncodeToString(append([]byte{0x04}, seed...)))
+	vkey, err := auditlog.WitnessVerifierKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 9, 14, 8, 0, 10, 0, time.UTC)
+	w, err := auditlog.NewCosignerWithClock(skey, func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := testKey(t, 7) // the key of the document's worked example
+	var root tlog.Hash
+	base64.StdEncoding.Decode(root[:], []byte("DtkrxR/QRW2Urt/nNUZ5oXe+z0i74W0qb4PeKNeXszs="))
+	signed, err := auditlog.SignCheckpoint(auditlog.Checkpoint{Origin: "reseller-console/account/7", Size: 3, Root: root}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned := cosign(t, signed, w)
+	if got, err := auditlog.CheckCosignature(cosigned, vkey); err != nil || !got.Equal(at) {
+		t.Fatalf("CheckCosignature = %v, %v", got, err)
+	}
+	line := cosigned[len(signed):]
+	sig, _ := base64.StdEncoding.DecodeString(strings.TrimSuffix(string(line[len("— "+name+" "):]), "\n"))
+	doc, err := os.ReadFile("../../docs/audit-log-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		skey, vkey, hex.EncodeToString(pub), string(cosigned), fmt.Sprint(at.Unix()),
+		hex.EncodeToString(sig[:4]), hex.EncodeToString(sig[4:12]), hex.EncodeToString(sig[12:]),
+		"cosignature/v1\ntime 1789372810\nreseller-console/account/7\n3\n",
+	} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("docs/audit-log-format.md does not quote %q", want)
 		}
 	}
 }
