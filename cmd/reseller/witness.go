@@ -67,7 +67,7 @@ func (c *witnessServeCmd) Run(e *env) error {
 	for _, k := range c.LogKey {
 		key, err := readKeyArg(k)
 		if err != nil {
-			return fmt.Errorf("--log-key: %w", err)
+			return fmt.Errorf("--log-key: %q is neither a log verifier key nor a readable file", k)
 		}
 		keys = append(keys, key)
 	}

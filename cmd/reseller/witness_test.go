@@ -36,6 +36,13 @@ func TestWitnessKey(t *testing.T) {
 		t.Fatalf("bad name: %d %q", r.code, r.stderr)
 	}
 
+	if r := invoke(t, "", "witness", "serve", "--db", db, "--log-key", "garbage", "--addr", "127.0.0.1:0"); r.code != 1 || !strings.Contains(r.stderr, `--log-key: "garbage" is neither a log verifier key`) {
+		t.Fatalf("serve with a bad --log-key: %d %q", r.code, r.stderr)
+	}
+	if r := invoke(t, "", "witness", "serve", "--db", db, "--log-key", vkey, "--addr", "127.0.0.1:0"); r.code != 1 || !strings.Contains(r.stderr, "--log-key") {
+		t.Fatalf("serve with a witness key as --log-key: %d %q", r.code, r.stderr)
+	}
+
 	// Without --db the witness uses witness.db in the working directory,
 	// never the console's database that RESELLER_DB names.
 	console := filepath.Join(dir, "reseller.db")
