@@ -41,23 +41,26 @@ type BundleEntry struct {
 
 // Summary is what a verified bundle proves.
 type Summary struct {
-	Entries         int           // entries verified
-	FirstSeq        int64         // 0 when there are none
-	LastSeq         int64         // 0 when there are none
-	Complete        bool          // the entries are all of 1..Size: nothing was left out
-	Size            int64         // the checkpoint's tree size
-	Root            tlog.Hash     // the checkpoint's root
-	Origin          string        // the log
-	AccountID       int64         // the account whose log it is
-	KeyName         string        // the key that signed the checkpoint
-	KeyHash         string        // its hash, 8 hex digits as in the key text
-	VerifierKey     string        // the key used
-	KeyFromBundle   bool          // the key came from the bundle, not from the auditor
-	SinceSize       int64         // the older tree proven a prefix of this one (0: none)
-	SinceRoot       tlog.Hash     // its root
-	SinceFromBundle bool          // that older root came from the bundle, not a kept checkpoint
-	Filter          string        // the selection, as the exporter described it (not verified)
-	Cosignatures    []Cosignature // one per VerifyOptions.WitnessKeys, in that order
+	Entries         int       // entries verified
+	FirstSeq        int64     // 0 when there are none
+	LastSeq         int64     // 0 when there are none
+	Complete        bool      // the entries are all of 1..Size: nothing was left out
+	Size            int64     // the checkpoint's tree size
+	Root            tlog.Hash // the checkpoint's root
+	Origin          string    // the log
+	AccountID       int64     // the account whose log it is
+	KeyName         string    // the key that signed the checkpoint
+	KeyHash         string    // its hash, 8 hex digits as in the key text
+	VerifierKey     string    // the key used
+	KeyFromBundle   bool      // the key came from the bundle, not from the auditor
+	SinceSize       int64     // the older tree proven a prefix of this one (0: none)
+	SinceRoot       tlog.Hash // its root
+	SinceFromBundle bool      // that older root came from the bundle, not a kept checkpoint
+	Filter          string    // the selection, as the exporter described it (not verified)
+
+	// Cosignatures has one verified cosignature per
+	// VerifyOptions.WitnessKeys, in that order.
+	Cosignatures []Cosignature
 }
 
 // Cosignature is a witness's verified cosignature of a checkpoint.
