@@ -133,6 +133,11 @@ func refuse(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Msg: fmt.Sprintf(format, args...)}
 }
 
+func conflict(origin string, size, oldSize int64) *Error {
+	return &Error{Status: 409, Size: size,
+		Msg: fmt.Sprintf("the latest checkpoint cosigned for %s has size %d, not %d", origin, size, oldSize)}
+}
+
 // AddCheckpoint cosigns signedNote, a checkpoint signed by a log key the
 // witness knows, if proof shows it extends the latest checkpoint cosigned
 // for its log, which must have size oldSize. It records the checkpoint as
@@ -167,8 +172,7 @@ func (w *Witness) AddCheckpoint(ctx context.Context, oldSize int64, proof []tlog
 		return nil, err
 	}
 	if oldSize != prev.Size {
-		return nil, &Error{Status: 409, Size: prev.Size,
-			Msg: fmt.Sprintf("the latest checkpoint cosigned for %s has size %d, not %d", cp.Origin, prev.Size, oldSize)}
+		return nil, conflict(cp.Origin, prev.Size, oldSize)
 	}
 	switch {
 	case cp.Size == 0 && cp.Root != emptyRoot:
@@ -200,8 +204,7 @@ func (w *Witness) AddCheckpoint(ctx context.Context, oldSize int64, proof []tlog
 		if err != nil {
 			return nil, err
 		}
-		return nil, &Error{Status: 409, Size: now.Size,
-			Msg: fmt.Sprintf("the latest checkpoint cosigned for %s has size %d, not %d", cp.Origin, now.Size, oldSize)}
+		return nil, conflict(cp.Origin, now.Size, oldSize)
 	}
 	return cosig, nil
 }
