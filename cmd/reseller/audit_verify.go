@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"golang.org/x/mod/sumdb/note"
@@ -15,6 +16,8 @@ type auditVerifyCmd struct {
 	Bundle string `arg:"" placeholder:"BUNDLE" help:"The bundle file ('-' for stdin)."`
 	Key    string `placeholder:"VKEY" help:"The verifier key to trust (NAME+HASH+KEY, as 'reseller key show' prints), or a file holding it. Without it the key inside the bundle is used, which proves only that the bundle is consistent with itself."`
 	Since  string `placeholder:"FILE" help:"An older signed checkpoint you kept (the note text, or the JSON of GET /api/v1/audit/checkpoint): prove it is a prefix of the bundle's log."`
+
+	WitnessKey []string `name:"witness-key" sep:"none" placeholder:"VKEY" help:"Verifier key of a witness (as 'reseller witness key' prints), or a file holding it, whose cosignature the bundle's checkpoint must carry; repeatable."`
 }
 
 func (c *auditVerifyCmd) Help() string {
@@ -22,13 +25,18 @@ func (c *auditVerifyCmd) Help() string {
 server: the checkpoint's signature, every entry's record bytes and inclusion
 proof, and with --since that the log you saw before only grew since.
 
-On success prints one line (entries, tree size, key) and exits 0; otherwise
-exits 1 naming the entry and what failed. The format is specified in
-docs/audit-log-format.md.
+With --witness-key, the checkpoint must also carry a valid cosignature from
+each witness named: a witness that cosigned it keeps its own record of the
+log, so a history rewritten in the server's database cannot pass.
+
+On success prints one line (entries, tree size, key, witnesses) and exits 0;
+otherwise exits 1 naming the entry, or the witness, and what failed. The
+format is specified in docs/audit-log-format.md.
 
 Examples:
   reseller audit verify q3.bundle.json --key "$(cat verifier.key)"
-  reseller audit verify q4.bundle.json --key verifier.key --since q3-checkpoint.txt`
+  reseller audit verify q4.bundle.json --key verifier.key --since q3-checkpoint.txt
+  reseller audit verify q4.bundle.json --key verifier.key --witness-key witness.key`
 }
 
 func (c *auditVerifyCmd) Run(e *env) error {
@@ -47,6 +55,13 @@ func (c *auditVerifyCmd) Run(e *env) error {
 		}
 		opts.Since = checkpointNote(b)
 	}
+	for _, k := range c.WitnessKey {
+		key, err := readWitnessKeyArg(k)
+		if err != nil {
+			return err
+		}
+		opts.WitnessKeys = append(opts.WitnessKeys, key)
+	}
 	in := e.stdin
 	if c.Bundle != "-" {
 		f, err := os.Open(c.Bundle)
@@ -64,6 +79,13 @@ func (c *auditVerifyCmd) Run(e *env) error {
 	if sum.SinceSize > 0 {
 		line += fmt.Sprintf("; the log of size %d is a prefix of it", sum.SinceSize)
 	}
+	if len(sum.Cosignatures) > 0 {
+		var ws []string
+		for _, cs := range sum.Cosignatures {
+			ws = append(ws, fmt.Sprintf("%s at %s", cs.Witness, cs.Time.Format(time.RFC3339)))
+		}
+		line += "; cosigned by " + strings.Join(ws, ", ")
+	}
 	if sum.KeyFromBundle {
 		line += " (key taken from the bundle: pass --key to trust a key you hold)"
 	}
@@ -79,6 +101,20 @@ func readKeyArg(arg string) (string, error) {
 	b, err := os.ReadFile(arg)
 	if err != nil {
 		return "", fmt.Errorf("--key: %q is neither a verifier key nor a readable file: %w", arg, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// readWitnessKeyArg takes a witness's verifier key, or the path of a file
+// holding one.
+func readWitnessKeyArg(arg string) (string, error) {
+	if _, err := auditlog.NewCosignatureVerifier(arg); err == nil {
+		return arg, nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		_, kerr := auditlog.NewCosignatureVerifier(arg)
+		return "", fmt.Errorf("--witness-key: %q is neither a witness verifier key (%v) nor a readable file: %w", arg, kerr, err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

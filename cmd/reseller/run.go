@@ -37,6 +37,7 @@ type cli struct {
 	Token   tokenCmd   `cmd:"" help:"Issue API tokens."`
 	Audit   auditCmd   `cmd:"" help:"Export, verify and check audit logs."`
 	Key     keyCmd     `cmd:"" help:"Show the key that checkpoints are verified with."`
+	Witness witnessCmd `cmd:"" help:"Run a witness that cosigns checkpoints and refuses forked logs, or show its key."`
 	Version versionCmd `cmd:"" help:"Print the version of this binary."`
 }
 
@@ -55,6 +56,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	dsn    string
+	// dbGiven: --db was on the command line (not from RESELLER_DB or the
+	// default), which the witness commands need to know.
+	dbGiven bool
 
 	keyFile, signingKey string
 }
@@ -75,6 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Bind(e),
 		serveVars,
+		witnessVars,
 	)
 	if err != nil {
 		panic(err) // the grammar above is wrong: a bug, not a user error
@@ -117,6 +122,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	e.dsn, e.keyFile, e.signingKey = c.DB, c.KeyFile, c.SigningKey
+	for _, p := range kctx.Path {
+		if p.Flag != nil && p.Flag.Name == "db" && !p.Resolved {
+			e.dbGiven = true
+		}
+	}
 	if err := kctx.Run(); err != nil {
 		fmt.Fprintf(stderr, "reseller: %s\n", errorText(err))
 		return exitError

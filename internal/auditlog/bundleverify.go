@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -23,6 +24,9 @@ type VerifyOptions struct {
 	SinceVerifierKey string
 	// Origin, if not "", is the log the bundle must be for.
 	Origin string
+	// WitnessKeys are verifier keys of witnesses (cosignature/v1) that must
+	// each have cosigned the bundle's checkpoint.
+	WitnessKeys []string
 	// OnEntry, if set, is called for each entry after it verified, in
 	// order. Its slices are valid only during the call.
 	OnEntry func(BundleEntry) error
@@ -53,6 +57,16 @@ type Summary struct {
 	SinceRoot       tlog.Hash // its root
 	SinceFromBundle bool      // that older root came from the bundle, not a kept checkpoint
 	Filter          string    // the selection, as the exporter described it (not verified)
+
+	// Cosignatures has one verified cosignature per
+	// VerifyOptions.WitnessKeys, in that order.
+	Cosignatures []Cosignature
+}
+
+// Cosignature is a witness's verified cosignature of a checkpoint.
+type Cosignature struct {
+	Witness string    // the witness's key, name+hash
+	Time    time.Time // when the witness says it cosigned
 }
 
 // VerifyBundle reads and verifies a bundle with flat memory: the checkpoint
@@ -104,6 +118,17 @@ func checkBundleHeader(h *bundleHeader, opts VerifyOptions) (*Summary, Checkpoin
 		return nil, Checkpoint{}, err
 	}
 	sum.Size, sum.Root = cp.Size, cp.Root
+	for _, k := range opts.WitnessKeys {
+		v, err := NewCosignatureVerifier(k)
+		if err != nil {
+			return nil, Checkpoint{}, err
+		}
+		_, t, err := OpenCosignatures([]byte(h.Checkpoint), v)
+		if err != nil {
+			return nil, Checkpoint{}, err
+		}
+		sum.Cosignatures = append(sum.Cosignatures, Cosignature{Witness: keyID(v.Name(), v.KeyHash()), Time: t})
+	}
 	if c := h.Consistency; c != nil {
 		if err := CheckConsistency(hashes(*c.Proof), *c.OldSize, tlog.Hash(*c.OldRoot), cp.Size, cp.Root); err != nil {
 			return nil, Checkpoint{}, fmt.Errorf("bundle consistency proof: %w", err)
