@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
 	"github.com/resellerconsole/reseller/internal/demo"
 	"github.com/resellerconsole/reseller/internal/web"
 )
@@ -25,6 +27,8 @@ type serveCmd struct {
 	TrustProxy bool    `env:"RESELLER_TRUST_PROXY" help:"Take the client IP from X-Forwarded-For. Set this only behind a reverse proxy that you run."`
 	RateLimit  float64 `default:"${rate_limit}" placeholder:"N" help:"Sustained requests per second allowed per API token, or per IP address without one (default ${rate_limit}); negative turns limiting off."`
 	RateBurst  int     `default:"${rate_burst}" placeholder:"N" help:"Requests one client may send at once before the rate applies (default ${rate_burst})."`
+	Witness    []string `sep:"none" placeholder:"URL" help:"A witness (C2SP tlog-witness, such as 'reseller witness serve') to send every new checkpoint to, for its cosignature; repeatable, each with its --witness-key in the same order."`
+	WitnessKey []string `name:"witness-key" sep:"none" placeholder:"VKEY" help:"Verifier key of the --witness in the same position (as 'reseller witness key' prints), or a file holding it."`
 }
 
 // serveVars puts the web package's defaults into the flags' help, so that
@@ -44,10 +48,26 @@ role, three pools, about 200 clients and six months of audit history, and
 prints each demo user's password and API token. On a database that already has
 data, --demo adds nothing.
 
+While an account's log grows, a checkpoint of it is signed every second.
+Before signing, the server proves that the new tree extends the last
+checkpoint it trusts; a log that fails (someone rewrote it in the database)
+is stopped: changes and signing for that account answer 503
+log_inconsistent, reads go on, and an ERROR line is logged. With --witness,
+every new checkpoint also goes to each witness, which cosigns only a tree
+that extends the one it saw last; a witness that refuses stops the log too.
+
 Several instances may serve one PostgreSQL database; the audit log stays
 gapless and in order. Give them all the same signing key (one --key-file, or
 RESELLER_SIGNING_KEY), and connect as the role that 'reseller migrate
 --app-role' set up rather than the tables' owner. See docs/operations.md.`
+}
+
+// Validate checks what kong cannot: each --witness has its key.
+func (c *serveCmd) Validate() error {
+	if len(c.Witness) != len(c.WitnessKey) {
+		return fmt.Errorf("give one --witness-key for each --witness (%d witnesses, %d keys)", len(c.Witness), len(c.WitnessKey))
+	}
+	return nil
 }
 
 func (c *serveCmd) Run(e *env) error {
@@ -57,6 +77,23 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	defer db.Close()
+	for i, u := range c.Witness {
+		key, err := readWitnessKeyArg(c.WitnessKey[i])
+		if err != nil {
+			return err
+		}
+		v, err := auditlog.NewCosignatureVerifier(key)
+		if err != nil {
+			return fmt.Errorf("--witness-key %q: %w", c.WitnessKey[i], err)
+		}
+		if pu, err := neturl.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return fmt.Errorf("--witness %q is not an http:// or https:// URL", u)
+		}
+		db.AddWitness(u, v)
+	}
+	db.OnWitnessError(func(accountID int64, url string, err error) {
+		log.Warn("witness unavailable; the checkpoint goes out without its cosignature", "account", accountID, "witness", url, "error", err)
+	})
 
 	var seeded *demo.Result
 	var existing []*reseller.Account

@@ -50,7 +50,7 @@ func (db *DB) AccountCheckpoint(ctx context.Context, accountID, size int64) (*re
 	}
 	origin := auditlog.Origin(db.keyName(), accountID)
 	if size == 0 || size == n {
-		return db.toCheckpoint(auditlog.Checkpoint{Origin: origin, Size: n, Root: root}, signed), nil
+		return db.toCheckpoint(auditlog.Checkpoint{Origin: origin, Size: n, Root: root}, db.cosigned(ctx, accountID, n, signed)), nil
 	}
 	if size < 0 || size > n {
 		return nil, reseller.Errorf(reseller.EINVALID, "Size %d is beyond the log, which has %d entries.", size, n)
@@ -82,7 +82,7 @@ func (db *DB) AccountCheckpoint(ctx context.Context, accountID, size int64) (*re
 	if signed, err = db.storeCheckpoint(ctx, accountID, cp, signed, fail); err != nil {
 		return nil, err
 	}
-	return db.toCheckpoint(cp, signed), nil
+	return db.toCheckpoint(cp, db.cosigned(ctx, accountID, size, signed)), nil
 }
 
 type storedCheckpoint struct {

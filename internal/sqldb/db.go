@@ -50,6 +50,8 @@ type DB struct {
 	logs           sync.Map // account id → *logState: what this process trusts of each log (sign.go)
 	badLogs        sync.Map // account id → error: logs found inconsistent, stopped
 	onInconsistent func(accountID int64, cause error)
+	witnesses      []*dbWitness // see witness.go
+	onWitnessError func(accountID int64, url string, err error)
 	nstmts      atomic.Int32
 }
 

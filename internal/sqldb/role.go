@@ -26,7 +26,7 @@ var (
 	// historyTables are the audit log. The app only ever appends to them,
 	// so it gets SELECT and INSERT alone: even with the append-only
 	// triggers dropped, the role cannot change or remove history.
-	historyTables = []string{"audit_entries", "audit_hashes", "audit_checkpoints"}
+	historyTables = []string{"audit_entries", "audit_hashes", "audit_checkpoints", "audit_cosignatures"}
 	// readOnlyTables the app reads (serve checks that the schema is current).
 	readOnlyTables = []string{"schema_migrations"}
 )

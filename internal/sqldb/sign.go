@@ -166,6 +166,9 @@ func (db *DB) signLatest(ctx context.Context, accountID int64) (size int64, root
 	if signed, err = db.storeCheckpoint(ctx, accountID, cp, signed, fail); err != nil {
 		return 0, root, nil, err
 	}
+	if err := db.witness(ctx, accountID, n, signed, fail); err != nil {
+		return 0, root, nil, err
+	}
 	st.size, st.root, st.note, st.noteKey, st.seen = n, root, signed, "", max(st.seen, n)
 	return n, root, signed, nil
 }
@@ -333,7 +336,7 @@ func (db *DB) SignCheckpoints(ctx context.Context, all bool) error {
 	q := `SELECT h.account_id FROM audit_heads h WHERE h.size > COALESCE(
 		(SELECT max(c.size) FROM audit_checkpoints c WHERE c.account_id = h.account_id), 0)`
 	if all {
-		q = "SELECT account_id FROM audit_heads"
+		q = "SELECT account_id FROM audit_heads WHERE size > 0"
 	}
 	qrows, qerr := db.ro.QueryContext(ctx, q)
 	ids, err := collect(qrows, qerr, func(s scanner) (id int64, err error) { return id, s.Scan(&id) })
