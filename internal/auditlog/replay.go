@@ -51,7 +51,7 @@ func (s *State) ActiveLicenses(clientID int64) int {
 // license revoked twice, a client deleted while it still holds a license,
 // a gap in seqs) is an error naming the seq.
 func Replay(entries func(fn func(*reseller.Entry) error) error) (*State, error) {
-	s := &State{Clients: map[int64]ClientState{}, Licenses: map[int64]LicenseState{}, held: map[int64]int{}}
+	s := NewState()
 	var last, account int64
 	err := entries(func(e *reseller.Entry) error {
 		if e.Seq != last+1 {
@@ -63,15 +63,27 @@ func Replay(entries func(fn func(*reseller.Entry) error) error) (*State, error) 
 			return fmt.Errorf("seq %d: entry of account %d in the log of account %d", e.Seq, e.AccountID, account)
 		}
 		last = e.Seq
-		if err := s.apply(e); err != nil {
-			return fmt.Errorf("seq %d (%s): %w", e.Seq, e.Action, err)
-		}
-		return nil
+		return s.Apply(e)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NewState returns the state of an empty log, for Apply.
+func NewState() *State {
+	return &State{Clients: map[int64]ClientState{}, Licenses: map[int64]LicenseState{}, held: map[int64]int{}}
+}
+
+// Apply applies the next entry of the log to s, as Replay does, leaving s
+// as it was when the entry is one the domain rules could not have produced.
+// The caller sees to the order of the entries.
+func (s *State) Apply(e *reseller.Entry) error {
+	if err := s.apply(e); err != nil {
+		return fmt.Errorf("seq %d (%s): %w", e.Seq, e.Action, err)
+	}
+	return nil
 }
 
 func (s *State) apply(e *reseller.Entry) error {
