@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -77,11 +76,11 @@ func (db *DB) CheckAccountReport(ctx context.Context, accountID int64, kept ...K
 		if r.Size, err = tx.logSize(ctx, accountID); err != nil {
 			return err
 		}
-		cps, report, err := db.checkpointsToCheck(ctx, tx, accountID, kept, add)
+		cps, report, n, err := db.checkpointsToCheck(ctx, tx, accountID, kept, add)
 		if err != nil {
 			return err
 		}
-		r.Checkpoints = len(cps)
+		r.Checkpoints = n
 		lc := auditlog.NewLogCheck(r.Size, tx.hashReader(ctx, accountID), cps, report)
 		lc.Account = accountID
 		state := auditlog.NewState()
@@ -112,8 +111,8 @@ func (db *DB) CheckAccountReport(ctx context.Context, accountID int64, kept ...K
 // that do not hold up on their own (see openCheckpointRow), and returns
 // every size and root they and the kept checkpoints claim, for
 // auditlog.LogCheck, with a report function that names the claimant of a
-// root the log does not have.
-func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, kept []KeptCheckpoint, add func(error)) ([]auditlog.Checkpoint, func(error), error) {
+// root the log does not have, and the number of rows and kept checkpoints.
+func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, kept []KeptCheckpoint, add func(error)) ([]auditlog.Checkpoint, func(error), int, error) {
 	type claim struct {
 		size int64
 		root tlog.Hash
@@ -129,7 +128,7 @@ func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, k
 	}
 	rows, err := tx.query(ctx, "SELECT size, root, note FROM audit_checkpoints WHERE account_id = ? ORDER BY size", accountID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	type row struct {
 		size int64
@@ -141,13 +140,13 @@ func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, k
 		var r row
 		if err := rows.Scan(&r.size, &r.root, &r.note); err != nil {
 			rows.Close()
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		stored = append(stored, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	for _, r := range stored {
 		name := fmt.Sprintf("checkpoint row of size %d", r.size)
@@ -174,7 +173,7 @@ func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, k
 		}
 		add(err)
 	}
-	return cps, report, nil
+	return cps, report, len(stored) + len(kept), nil
 }
 
 // errNoteUnverified marks a checkpoint row whose note does not verify.
@@ -196,8 +195,10 @@ func (db *DB) openCheckpointRow(accountID, size int64, root []byte, signed []byt
 	if cp.Size != size {
 		return cp, fmt.Errorf("its note is a checkpoint of size %d: the note or the row was replaced", cp.Size)
 	}
-	if !bytes.Equal(root, cp.Root[:]) {
-		return cp, fmt.Errorf("its root column is %x but its note says %v: the row was altered", root, cp.Root)
+	if h, ok := hashOf(root); !ok {
+		return cp, fmt.Errorf("its root column has %d bytes, not %d: the row was altered", len(root), tlog.HashSize)
+	} else if h != cp.Root {
+		return cp, fmt.Errorf("its root column is %v but its note says %v: the row was altered", h, cp.Root)
 	}
 	return cp, nil
 }
