@@ -121,10 +121,12 @@ func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, k
 	names := map[claim]string{}
 	claim1 := func(cp auditlog.Checkpoint, name string) {
 		k := claim{cp.Size, cp.Root}
-		if _, dup := names[k]; !dup {
-			names[k] = name
-			cps = append(cps, cp)
+		if have, dup := names[k]; dup {
+			names[k] = have + ", " + name
+			return
 		}
+		names[k] = name
+		cps = append(cps, cp)
 	}
 	rows, err := tx.query(ctx, "SELECT size, root, note FROM audit_checkpoints WHERE account_id = ? ORDER BY size", accountID)
 	if err != nil {
