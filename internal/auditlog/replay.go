@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -93,7 +94,9 @@ func (s *State) apply(e *reseller.Entry) error {
 		if known {
 			return fmt.Errorf("client %d already exists", id)
 		}
-		s.Clients[id] = ClientState{Email: e.Target.Email, Name: e.Details.Name, Status: reseller.ClientActive}
+		// Cloned: ParseRecord's strings share one allocation per entry,
+		// which the state would otherwise keep whole for every client.
+		s.Clients[id] = ClientState{Email: strings.Clone(e.Target.Email), Name: strings.Clone(e.Details.Name), Status: reseller.ClientActive}
 		return nil
 	}
 	if !known {
@@ -127,7 +130,7 @@ func (s *State) apply(e *reseller.Entry) error {
 		if _, dup := s.Licenses[lid]; dup || lid == 0 || e.Details.PoolID == 0 {
 			return fmt.Errorf("license %d of pool %d cannot be allocated: missing or already known", lid, e.Details.PoolID)
 		}
-		s.Licenses[lid] = LicenseState{PoolID: e.Details.PoolID, ClientID: id, Label: e.Details.Label, Status: reseller.LicenseActive}
+		s.Licenses[lid] = LicenseState{PoolID: e.Details.PoolID, ClientID: id, Label: strings.Clone(e.Details.Label), Status: reseller.LicenseActive}
 		s.held[id]++
 	case reseller.ActionLicenseRevoked:
 		lid := e.Details.LicenseID
