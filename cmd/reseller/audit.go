@@ -15,7 +15,7 @@ import (
 type auditCmd struct {
 	Export auditExportCmd `cmd:"" help:"Export an account's audit log, or part of it, as CSV, JSON Lines or a verification bundle."`
 	Verify auditVerifyCmd `cmd:"" help:"Verify a bundle offline, with no database."`
-	Check  auditCheckCmd  `cmd:"" help:"Check the stored logs: hashes, sequence, checkpoint, and a replay against the current state."`
+	Check  auditCheckCmd  `cmd:"" help:"Check the stored logs: hashes, sequence, filter columns, every checkpoint, and a replay against the current state."`
 }
 
 type auditExportCmd struct {

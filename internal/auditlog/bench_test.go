@@ -164,7 +164,7 @@ func BenchmarkCheckLog(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if err := auditlog.CheckLog(benchSize, log.Records, log, &cp); err != nil {
+		if err := auditlog.CheckLog(benchSize, log.Records, log, []auditlog.Checkpoint{cp}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -78,7 +78,7 @@ func TestLogProperties(t *testing.T) {
 		}
 		checkState(t, s, state)
 		cp, _ := s.log.Checkpoint("")
-		if err := auditlog.CheckLog(size, s.log.Records, s.log, &cp); err != nil {
+		if err := auditlog.CheckLog(size, s.log.Records, s.log, []auditlog.Checkpoint{cp}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -95,7 +95,7 @@ func TestLogProperties(t *testing.T) {
 		}
 		r := rowsOf(s.log)
 		r.records[seq-1] = bad
-		if err := auditlog.CheckLog(size, r.stream, s.log, &cp); err == nil {
+		if err := auditlog.CheckLog(size, r.stream, s.log, []auditlog.Checkpoint{cp}); err == nil {
 			t.Fatalf("a log with seq %d's byte %d changed passes CheckLog", seq, at)
 		}
 

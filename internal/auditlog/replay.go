@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -51,7 +52,7 @@ func (s *State) ActiveLicenses(clientID int64) int {
 // license revoked twice, a client deleted while it still holds a license,
 // a gap in seqs) is an error naming the seq.
 func Replay(entries func(fn func(*reseller.Entry) error) error) (*State, error) {
-	s := &State{Clients: map[int64]ClientState{}, Licenses: map[int64]LicenseState{}, held: map[int64]int{}}
+	s := NewState()
 	var last, account int64
 	err := entries(func(e *reseller.Entry) error {
 		if e.Seq != last+1 {
@@ -63,15 +64,27 @@ func Replay(entries func(fn func(*reseller.Entry) error) error) (*State, error) 
 			return fmt.Errorf("seq %d: entry of account %d in the log of account %d", e.Seq, e.AccountID, account)
 		}
 		last = e.Seq
-		if err := s.apply(e); err != nil {
-			return fmt.Errorf("seq %d (%s): %w", e.Seq, e.Action, err)
-		}
-		return nil
+		return s.Apply(e)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// NewState returns the state of an empty log, for Apply.
+func NewState() *State {
+	return &State{Clients: map[int64]ClientState{}, Licenses: map[int64]LicenseState{}, held: map[int64]int{}}
+}
+
+// Apply applies the next entry of the log to s, as Replay does, leaving s
+// as it was when the entry is one the domain rules could not have produced.
+// The caller sees to the order of the entries.
+func (s *State) Apply(e *reseller.Entry) error {
+	if err := s.apply(e); err != nil {
+		return fmt.Errorf("seq %d (%s): %w", e.Seq, e.Action, err)
+	}
+	return nil
 }
 
 func (s *State) apply(e *reseller.Entry) error {
@@ -81,7 +94,9 @@ func (s *State) apply(e *reseller.Entry) error {
 		if known {
 			return fmt.Errorf("client %d already exists", id)
 		}
-		s.Clients[id] = ClientState{Email: e.Target.Email, Name: e.Details.Name, Status: reseller.ClientActive}
+		// Cloned: ParseRecord's strings share one allocation per entry,
+		// which the state would otherwise keep whole for every client.
+		s.Clients[id] = ClientState{Email: strings.Clone(e.Target.Email), Name: strings.Clone(e.Details.Name), Status: reseller.ClientActive}
 		return nil
 	}
 	if !known {
@@ -115,7 +130,7 @@ func (s *State) apply(e *reseller.Entry) error {
 		if _, dup := s.Licenses[lid]; dup || lid == 0 || e.Details.PoolID == 0 {
 			return fmt.Errorf("license %d of pool %d cannot be allocated: missing or already known", lid, e.Details.PoolID)
 		}
-		s.Licenses[lid] = LicenseState{PoolID: e.Details.PoolID, ClientID: id, Label: e.Details.Label, Status: reseller.LicenseActive}
+		s.Licenses[lid] = LicenseState{PoolID: e.Details.PoolID, ClientID: id, Label: strings.Clone(e.Details.Label), Status: reseller.LicenseActive}
 		s.held[id]++
 	case reseller.ActionLicenseRevoked:
 		lid := e.Details.LicenseID

@@ -2,6 +2,7 @@ package auditlog_test
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -60,8 +61,9 @@ func TestCheckLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cps := []auditlog.Checkpoint{cp}
 	t.Run("OK", func(t *testing.T) {
-		if err := auditlog.CheckLog(size, s.log.Records, s.log, &cp); err != nil {
+		if err := auditlog.CheckLog(size, s.log.Records, s.log, []auditlog.Checkpoint{cp}); err != nil {
 			t.Fatal(err)
 		}
 		if err := auditlog.CheckLog(size, s.log.Records, s.log, nil); err != nil {
@@ -70,14 +72,14 @@ func TestCheckLog(t *testing.T) {
 	})
 	t.Run("OlderCheckpoint", func(t *testing.T) {
 		root, _ := tlog.TreeHash(13, s.log)
-		if err := auditlog.CheckLog(size, s.log.Records, s.log, &auditlog.Checkpoint{Size: 13, Root: root}); err != nil {
+		if err := auditlog.CheckLog(size, s.log.Records, s.log, []auditlog.Checkpoint{{Size: 13, Root: root}}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("EmptyLog", func(t *testing.T) {
 		empty := &auditlog.MemoryLog{}
 		ecp, _ := empty.Checkpoint("x")
-		if err := auditlog.CheckLog(0, empty.Records, empty, &ecp); err != nil {
+		if err := auditlog.CheckLog(0, empty.Records, empty, []auditlog.Checkpoint{ecp}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -89,39 +91,39 @@ func TestCheckLog(t *testing.T) {
 		size    int64
 		rows    *rows
 		hashes  tlog.HashReader
-		cp      *auditlog.Checkpoint
+		cp      []auditlog.Checkpoint
 		errPart string
 	}{
 		{"record byte changed", size, func() *rows {
 			r := rowsOf(s.log)
 			r.records[8] = bytes.Replace(r.records[8], []byte("client deleted"), []byte("client deleteD"), 1)
 			return r
-		}(), s.log, &cp, "seq 9: record does not match its stored leaf hash"},
+		}(), s.log, cps, "seq 9: record does not match its stored leaf hash"},
 		{"record not canonical", size, func() *rows {
 			r := rowsOf(s.log)
 			r.records[2] = bytes.Replace(r.records[2], []byte(`"v":1,`), []byte(`"v":1 ,`), 1)
 			return r
-		}(), s.log, &cp, "seq 3: record is not canonical"},
-		{"row missing", size, rowsOf(s.log).remove(9), s.log, &cp, "seq 10 is missing (the next entry is seq 11)"},
+		}(), s.log, cps, "seq 3: record is not canonical"},
+		{"row missing", size, rowsOf(s.log).remove(9), s.log, cps, "seq 10 is missing (the next entry is seq 11)"},
 		{"rows swapped", size, func() *rows {
 			r := rowsOf(s.log)
 			r.records[3], r.records[4] = r.records[4], r.records[3]
 			return r
-		}(), s.log, &cp, "seq 4: the record stored under seq 4 says seq 5"},
+		}(), s.log, cps, "seq 4: the record stored under seq 4 says seq 5"},
 		{"rows out of order", size, func() *rows {
 			r := rowsOf(s.log)
 			r.seqs[3], r.seqs[4] = r.seqs[4], r.seqs[3]
 			r.records[3], r.records[4] = r.records[4], r.records[3]
 			return r
-		}(), s.log, &cp, "seq 4 is missing (the next entry is seq 5)"},
-		{"tail truncated below the checkpoint", size - 2, rowsOf(s.log).remove(int(size - 1)).remove(int(size - 2)), s.log, &cp,
+		}(), s.log, cps, "seq 4 is missing (the next entry is seq 5)"},
+		{"tail truncated below the checkpoint", size - 2, rowsOf(s.log).remove(int(size - 1)).remove(int(size - 2)), s.log, cps,
 			"the checkpoint covers 40 entries but the log has only 38"},
-		{"tail missing", size, rowsOf(s.log).remove(int(size - 1)), s.log, &cp, "holds only 39 entries"},
+		{"tail missing", size, rowsOf(s.log).remove(int(size - 1)), s.log, cps, "holds only 39 entries"},
 		{"record beyond the size", size - 1, rowsOf(s.log), s.log, nil, "seq 40: the log's size is 39"},
-		{"stored leaf hash altered", size, rowsOf(s.log), alteredHash(s.log, leafIndex), &cp, "seq 7: record does not match its stored leaf hash"},
-		{"stored node hash altered", size, rowsOf(s.log), alteredHash(s.log, nodeIndex), &cp,
+		{"stored leaf hash altered", size, rowsOf(s.log), alteredHash(s.log, leafIndex), cps, "seq 7: record does not match its stored leaf hash"},
+		{"stored node hash altered", size, rowsOf(s.log), alteredHash(s.log, nodeIndex), cps,
 			"stored hash 13 (level 2, covering seq 5..8) does not match the hash recomputed from the records"},
-		{"log rewritten under the checkpoint", size, rowsOf(forkedTo(t, 40).log), forkedTo(t, 40).log, &cp, "have root"},
+		{"log rewritten under the checkpoint", size, rowsOf(forkedTo(t, 40).log), forkedTo(t, 40).log, cps, "have root"},
 		{"record of another account", size, func() *rows {
 			r := rowsOf(s.log)
 			r.records[5] = story(t, 43).log.Record(6)
@@ -141,4 +143,84 @@ func TestCheckLog(t *testing.T) {
 // forkedTo is a different, internally consistent log of account 42 with n entries.
 func forkedTo(t tester, n int64) *sim {
 	return forked(t, 42).more(n)
+}
+
+// TestCheckLogReportsEveryProblem: the check goes on after a problem, each
+// problem is reported once, and every checkpoint is held against the tree.
+func TestCheckLogReportsEveryProblem(t *testing.T) {
+	s := story(t, 42).more(100)
+	size := s.log.Size()
+	at := func(n int64) auditlog.Checkpoint {
+		root, err := tlog.TreeHash(n, s.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auditlog.Checkpoint{Size: n, Root: root}
+	}
+	good := []auditlog.Checkpoint{at(size), at(1), at(37), at(64), at(0)} // in any order
+	problems := func(t *testing.T, r *rows, cps []auditlog.Checkpoint) []string {
+		t.Helper()
+		err := auditlog.CheckLog(size, r.stream, s.log, cps)
+		if err == nil {
+			return nil
+		}
+		var ce *auditlog.CheckError
+		if !errors.As(err, &ce) {
+			t.Fatalf("err = %v, want a *CheckError", err)
+		}
+		var out []string
+		for _, p := range ce.Problems {
+			out = append(out, p.Error())
+		}
+		return out
+	}
+	want := func(t *testing.T, got []string, parts ...string) {
+		t.Helper()
+		if len(got) != len(parts) {
+			t.Fatalf("%d problems, want %d:\n%s", len(got), len(parts), strings.Join(got, "\n"))
+		}
+		for i, p := range parts {
+			if !strings.Contains(got[i], p) {
+				t.Errorf("problem %d = %q, want it to contain %q", i, got[i], p)
+			}
+		}
+	}
+	t.Run("OK", func(t *testing.T) { want(t, problems(t, rowsOf(s.log), good)) })
+	t.Run("TwoRecordsAltered", func(t *testing.T) {
+		r := rowsOf(s.log)
+		r.records[9] = bytes.Replace(r.records[9], []byte(`"seq":10`), []byte(`"seq":11`), 1)
+		r.records[80][len(r.records[80])-3] ^= 1
+		// Each is one problem (no stored node above it is blamed), and every
+		// checkpoint above the first is reported as rewritten.
+		want(t, problems(t, r, good),
+			"seq 10: the record stored under seq 10 says seq 11",
+			"the log's first 37 entries have root",
+			"the log's first 64 entries have root",
+			"seq 81: record",
+			"the log's first 100 entries have root")
+	})
+	t.Run("RecordMissing", func(t *testing.T) {
+		// The stored leaf hash stands in: the checkpoints still match.
+		want(t, problems(t, rowsOf(s.log).remove(20).remove(20), good), "seqs 21..22 are missing (the next entry is seq 23)")
+	})
+	t.Run("CheckpointsWrongAndBeyond", func(t *testing.T) {
+		wrong := at(50)
+		wrong.Root[0] ^= 1
+		want(t, problems(t, rowsOf(s.log), append(good, wrong, auditlog.Checkpoint{Size: size + 1})),
+			"the checkpoint covers 101 entries but the log has only 100",
+			"the log's first 50 entries have root")
+	})
+	t.Run("Capped", func(t *testing.T) {
+		r := rowsOf(s.log)
+		for i := range r.records {
+			r.records[i] = bytes.Replace(r.records[i], []byte(`"v":1,`), []byte(`"v":1 ,`), 1)
+		}
+		p := auditlog.Problems{Max: 20}
+		c := auditlog.NewLogCheck(size, s.log, nil, p.Add)
+		r.stream(func(seq int64, rec []byte) error { c.Record(seq, rec); return nil })
+		c.Finish()
+		if len(p.List) != 20 || p.More != 80 || !strings.HasSuffix(p.Err().Error(), "; and 80 more problems") {
+			t.Fatalf("%d listed, %d more: %v", len(p.List), p.More, p.Err())
+		}
+	})
 }

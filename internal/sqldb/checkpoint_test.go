@@ -206,57 +206,102 @@ func tamper(t *testing.T, db *sqldb.DB, stmts ...string) {
 	}
 }
 
+// TestAuditCheckCatchesTampering is the tamper catalogue: what an attacker
+// with write access to the database (but not the signing key) could do, and
+// what `reseller audit check` says about it. The log has 23 entries, with
+// checkpoints stored at sizes 20 and 23.
 func TestAuditCheckCatchesTampering(t *testing.T) {
 	skey2, _, _ := auditlog.GenerateKey(auditlog.DefaultKeyName)
 	other, _ := note.NewSigner(skey2)
-	for name, attack := range map[string]func(t *testing.T, f *fixture){
-		"record byte changed": func(t *testing.T, f *fixture) {
+	zeros := "X'" + strings.Repeat("00", 32) + "'"
+	column := func(set string) func(t *testing.T, f *fixture) {
+		return func(t *testing.T, f *fixture) {
+			tamper(t, f.db, fmt.Sprintf("UPDATE audit_entries SET %s WHERE account_id = %d AND seq = 3", set, f.account.ID))
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		attack func(t *testing.T, f *fixture)
+		want   string // in the first problem reported
+	}{
+		{"record byte changed", func(t *testing.T, f *fixture) {
 			tamper(t, f.db, "UPDATE audit_entries SET record = "+replaceSQL(f.db, `"unpaid"`, `"unpaiD"`)+" WHERE seq = 3")
-		},
-		"row deleted": func(t *testing.T, f *fixture) { tamper(t, f.db, "DELETE FROM audit_entries WHERE seq = 5") },
-		"rows swapped": func(t *testing.T, f *fixture) {
+		}, "seq 3: record does not match its stored leaf hash"},
+		{"row deleted", func(t *testing.T, f *fixture) { tamper(t, f.db, "DELETE FROM audit_entries WHERE seq = 5") },
+			"seq 5 is missing"},
+		{"rows swapped", func(t *testing.T, f *fixture) {
 			tamper(t, f.db,
 				"UPDATE audit_entries SET seq = -1 WHERE seq = 2",
 				"UPDATE audit_entries SET seq = 2 WHERE seq = 3",
 				"UPDATE audit_entries SET seq = 3 WHERE seq = -1")
-		},
-		"tail truncated": func(t *testing.T, f *fixture) {
-			// Cut the log (20 entries) back to 15, hashes and head included.
-			tamper(t, f.db, "DELETE FROM audit_entries WHERE seq > 15",
-				fmt.Sprintf("DELETE FROM audit_hashes WHERE idx >= %d", tlog.StoredHashIndex(0, 15)),
-				"UPDATE audit_heads SET size = 15")
-		},
-		"stored hash altered": func(t *testing.T, f *fixture) {
-			tamper(t, f.db, "UPDATE audit_hashes SET hash = X'"+strings.Repeat("00", 32)+"' WHERE idx = 7")
-		},
-		"state changed without an entry": func(t *testing.T, f *fixture) {
+		}, "seq 2: the record stored under seq 2 says seq 3"},
+		{"tail truncated", func(t *testing.T, f *fixture) {
+			// Cut the log (23 entries) back to 15, hashes and head included.
+			tamper(t, f.db, fmt.Sprintf("DELETE FROM audit_entries WHERE account_id = %d AND seq > 15", f.account.ID),
+				fmt.Sprintf("DELETE FROM audit_hashes WHERE account_id = %d AND idx >= %d", f.account.ID, tlog.StoredHashIndex(0, 15)),
+				fmt.Sprintf("UPDATE audit_heads SET size = 15 WHERE account_id = %d", f.account.ID))
+		}, "checkpoint row of size 20: the checkpoint covers 20 entries but the log has only 15"},
+		{"stored hash altered", func(t *testing.T, f *fixture) {
+			tamper(t, f.db, "UPDATE audit_hashes SET hash = "+zeros+" WHERE idx = 7")
+		}, "seq 5: record does not match its stored leaf hash (stored hash 7)"},
+		{"state changed without an entry", func(t *testing.T, f *fixture) {
 			tamper(t, f.db, "UPDATE clients SET status = 'active' WHERE status = 'suspended'")
-		},
-		"license added without an entry": func(t *testing.T, f *fixture) {
+		}, "the table has"},
+		{"license added without an entry", func(t *testing.T, f *fixture) {
 			tamper(t, f.db, fmt.Sprintf("INSERT INTO licenses (account_id, pool_id, client_id, label, status, allocated_at) SELECT account_id, pool_id, client_id, 'x', 'active', 0 FROM licenses WHERE account_id = %d LIMIT 1", f.account.ID))
-		},
-		"checkpoint re-signed with another key": func(t *testing.T, f *fixture) {
+		}, "is in the table but the log never allocated it"},
+
+		// Columns changed alone, records and hashes untouched: each hides
+		// the entry from the lists and exports that filter on it.
+		{"action column changed", column("action = 'client.created'"), `seq 3: the row's columns disagree with its record: action is "client.created", not "client.suspended"`},
+		{"client_id column changed", column("client_id = client_id + 1"), "seq 3: the row's columns disagree with its record: client_id is"},
+		{"target_email column changed", column("target_email = 'someone@else.test'"), `target_email is "someone@else.test", not "h0@x.test"`},
+		{"actor_email column changed", column("actor_email = 'owner@acme.test'"), `actor_email is "owner@acme.test", not "operator@acme.test"`},
+		{"actor_id column changed", column("actor_id = actor_id + 100"), "seq 3: the row's columns disagree with its record: actor_id is"},
+		{"time_us column changed", column("time_us = time_us + 1"), "seq 3: the row's columns disagree with its record: time_us is"},
+
+		// Checkpoint rows.
+		{"checkpoint re-signed with another key", func(t *testing.T, f *fixture) {
 			cp := ok(f.db.LatestCheckpoint(context.Background(), f.account.ID))
 			c, _ := auditlog.ParseCheckpoint([]byte(strings.SplitN(cp.Note, "\n\n", 2)[0] + "\n"))
 			forged, _ := auditlog.SignCheckpoint(c, other)
 			tamper(t, f.db, fmt.Sprintf("UPDATE audit_checkpoints SET note = '%s' WHERE account_id = %d AND size = %d", forged, f.account.ID, cp.Size))
-		},
+		}, "checkpoint row of size 23: its note does not verify: checkpoint is not signed by key"},
+		{"newest note swapped for an older valid note", func(t *testing.T, f *fixture) {
+			tamper(t, f.db, fmt.Sprintf("UPDATE audit_checkpoints SET note = (SELECT note FROM audit_checkpoints WHERE account_id = %[1]d AND size = 20), root = (SELECT root FROM audit_checkpoints WHERE account_id = %[1]d AND size = 20) WHERE account_id = %[1]d AND size = 23", f.account.ID))
+		}, "checkpoint row of size 23: its note is a checkpoint of size 20: the note or the row was replaced"},
+		{"checkpoint root column differs from its note", func(t *testing.T, f *fixture) {
+			tamper(t, f.db, fmt.Sprintf("UPDATE audit_checkpoints SET root = %s WHERE account_id = %d AND size = 20", zeros, f.account.ID))
+		}, "checkpoint row of size 20: its root column is AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= but its note says"},
+		{"checkpoint row beyond the log", func(t *testing.T, f *fixture) {
+			tamper(t, f.db, fmt.Sprintf("INSERT INTO audit_checkpoints (account_id, size, root, note, created_at) SELECT account_id, 999999, root, note, 0 FROM audit_checkpoints WHERE account_id = %d AND size = 23", f.account.ID))
+		}, "checkpoint row of size 999999: its note is a checkpoint of size 23"},
+		{"checkpoint of another account's log", func(t *testing.T, f *fixture) {
+			tamper(t, f.db, fmt.Sprintf("UPDATE audit_checkpoints SET note = (SELECT note FROM audit_checkpoints WHERE account_id = %d) WHERE account_id = %d AND size = 20", f.other.ID, f.account.ID))
+		}, "checkpoint row of size 20: its note is a checkpoint of log"},
 	} {
-		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 				f := newFixture(t, db)
 				withKey(t, db)
 				f.history(t)
 				ok(db.Checkpoint(f.as(reseller.RoleAuditor)))
-				if err := db.CheckAccount(context.Background(), f.account.ID); err != nil {
+				f.history2(t)
+				ok(db.Checkpoint(f.as(reseller.RoleAuditor)))
+				ok(db.Checkpoint(f.otherOp))
+				ctx := context.Background()
+				if err := db.CheckAccount(ctx, f.account.ID); err != nil {
 					t.Fatalf("before tampering: %v", err)
 				}
-				attack(t, f)
-				err := db.CheckAccount(context.Background(), f.account.ID)
-				if err == nil {
+				tc.attack(t, f)
+				r := ok(db.CheckAccountReport(ctx, f.account.ID))
+				if len(r.Problems.List) == 0 {
 					t.Fatal("audit check passed after tampering")
 				}
-				t.Logf("caught: %v", err)
+				if got := r.Problems.List[0].Error(); !strings.Contains(got, tc.want) {
+					t.Errorf("first problem:\n%s\nwant it to contain %q", r.Err(), tc.want)
+				}
+				t.Logf("caught: %v", r.Err())
 			})
 		})
 	}
@@ -294,6 +339,115 @@ func TestKeyReplacement(t *testing.T) {
 		ok(db.Checkpoint(aud))
 		if err := db.CheckAccount(ctx, f.account.ID); err != nil {
 			t.Fatalf("check once a checkpoint under the new key exists: %v", err)
+		}
+	})
+}
+
+// TestAuditCheckReportsEveryProblem: problems in two accounts are each
+// reported, every problem within an account too, up to a cap.
+func TestAuditCheckReportsEveryProblem(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		withKey(t, db)
+		f.history(t)
+		for i := range 3 {
+			ok(db.CreateClient(f.otherOp, fmt.Sprintf("o%d@other.test", i), ""))
+		}
+		ctx := context.Background()
+		tamper(t, db,
+			fmt.Sprintf("UPDATE audit_entries SET action = 'client.deleted' WHERE account_id = %d AND seq IN (2, 9)", f.account.ID),
+			fmt.Sprintf("UPDATE audit_entries SET target_email = 'x@x.test' WHERE account_id = %d AND seq = 2", f.other.ID))
+		r := ok(db.CheckAccountReport(ctx, f.account.ID))
+		if len(r.Problems.List) != 2 || !strings.Contains(r.Problems.List[0].Error(), "seq 2:") || !strings.Contains(r.Problems.List[1].Error(), "seq 9:") {
+			t.Errorf("account %d: %v", f.account.ID, r.Err())
+		}
+		r = ok(db.CheckAccountReport(ctx, f.other.ID))
+		if len(r.Problems.List) != 1 || !strings.Contains(r.Problems.List[0].Error(), `seq 2: the row's columns disagree with its record: target_email is "x@x.test"`) {
+			t.Errorf("account %d: %v", f.other.ID, r.Err())
+		}
+		// Every entry's time moved: 20 problems listed, the rest counted.
+		tamper(t, db, fmt.Sprintf("UPDATE audit_entries SET time_us = time_us + 1 WHERE account_id = %d", f.account.ID))
+		r = ok(db.CheckAccountReport(ctx, f.account.ID))
+		if len(r.Problems.List) != 20 || r.Problems.More != 0 || r.Problems.Len() != 20 {
+			t.Errorf("%d problems listed, %d more: %v", len(r.Problems.List), r.Problems.More, r.Err())
+		}
+		f.history2(t)
+		tamper(t, db, fmt.Sprintf("UPDATE audit_entries SET actor_id = 0 WHERE account_id = %d", f.account.ID))
+		r = ok(db.CheckAccountReport(ctx, f.account.ID))
+		if len(r.Problems.List) != 20 || r.Problems.More != 3 || !strings.HasSuffix(r.Err().Error(), "; and 3 more problems") {
+			t.Errorf("%d problems listed, %d more", len(r.Problems.List), r.Problems.More)
+		}
+	})
+}
+
+// TestAuditCheckKeptCheckpoints: a checkpoint kept outside the database
+// must verify, name a log of the database, and be the log's root at its
+// size.
+func TestAuditCheckKeptCheckpoints(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		f := newFixture(t, db)
+		skey, vkey, _ := auditlog.GenerateKey(auditlog.DefaultKeyName)
+		signer, _ := note.NewSigner(skey)
+		db.SetSigner(signer, vkey)
+		f.history(t)
+		ctx := context.Background()
+		kept := ok(db.AccountCheckpoint(ctx, f.account.ID, 12))
+		f.history2(t)
+		sign := func(c auditlog.Checkpoint, s note.Signer) []byte {
+			b, err := auditlog.SignCheckpoint(c, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		origin := auditlog.Origin(auditlog.DefaultKeyName, f.account.ID)
+
+		id, cp, err := db.OpenCheckpoint([]byte(kept.Note))
+		if err != nil || id != f.account.ID || cp.Size != 12 {
+			t.Fatalf("OpenCheckpoint = %d, %+v, %v", id, cp, err)
+		}
+		r := ok(db.CheckAccountReport(ctx, f.account.ID, sqldb.KeptCheckpoint{Name: "kept.txt", Checkpoint: cp}))
+		// Stored: the newest (size 20, signed first to prove 12 a prefix of
+		// it) and 12; kept: 12 again.
+		if err := r.Err(); err != nil || r.Checkpoints != 3 {
+			t.Fatalf("a kept checkpoint of the log: %d checkpoints, %v", r.Checkpoints, err)
+		}
+
+		// Validly signed, but not this log: the log was rewritten after the
+		// auditor saved it, or cut back below it.
+		for name, c := range map[string]auditlog.Checkpoint{
+			"checkpoint other.txt: the log's first 12 entries have root":                     {Origin: origin, Size: 12, Root: tlog.Hash{1}},
+			"checkpoint other.txt: the checkpoint covers 40 entries but the log has only 23": {Origin: origin, Size: 40, Root: tlog.Hash{1}},
+		} {
+			_, cp, err := db.OpenCheckpoint(sign(c, signer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := ok(db.CheckAccountReport(ctx, f.account.ID, sqldb.KeptCheckpoint{Name: "other.txt", Checkpoint: cp}))
+			if err := r.Err(); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("got %v, want %q", err, name)
+			}
+		}
+
+		// Not opened at all: another key, another key name, no account.
+		skey2, _, _ := auditlog.GenerateKey(auditlog.DefaultKeyName)
+		other, _ := note.NewSigner(skey2)
+		skey3, _, _ := auditlog.GenerateKey("elsewhere")
+		elsewhere, _ := note.NewSigner(skey3)
+		for name, signed := range map[string][]byte{
+			"another key":      sign(auditlog.Checkpoint{Origin: origin, Size: 12, Root: cp.Root}, other),
+			"another log name": sign(auditlog.Checkpoint{Origin: auditlog.Origin("elsewhere", f.account.ID), Size: 12, Root: cp.Root}, elsewhere),
+			"no account":       sign(auditlog.Checkpoint{Origin: "reseller-console/all", Size: 12, Root: cp.Root}, signer),
+			"not a note":       []byte("hello\n"),
+		} {
+			_, _, err := db.OpenCheckpoint(signed)
+			wantCodeNamed(t, name, err, reseller.EINVALID)
+		}
+		// An old key's checkpoint opens once the key is trusted.
+		vkey3, _ := auditlog.VerifierKey(skey3)
+		db.TrustOldKeys(vkey3)
+		if _, _, err := db.OpenCheckpoint(sign(auditlog.Checkpoint{Origin: origin, Size: 12, Root: cp.Root}, elsewhere)); err != nil {
+			t.Errorf("a checkpoint signed by a trusted old key: %v", err)
 		}
 	})
 }

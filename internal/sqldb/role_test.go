@@ -141,7 +141,7 @@ func TestGrantAppRole(t *testing.T) {
 	want := map[string]string{}
 	for _, table := range sqldb.AppTables() {
 		switch table {
-		case "audit_entries", "audit_hashes", "audit_checkpoints":
+		case "audit_entries", "audit_hashes", "audit_checkpoints", "audit_cosignatures":
 			want[table] = "SELECT,INSERT"
 		case "schema_migrations":
 			want[table] = "SELECT"
