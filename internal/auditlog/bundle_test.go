@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -78,8 +79,8 @@ func TestBundleRoundTrip(t *testing.T) {
 		root, _ := s.log.Root()
 		want := auditlog.Summary{Entries: 12, FirstSeq: 1, LastSeq: 12, Complete: true, Size: 12, Root: root,
 			Origin: "reseller-console/account/42", AccountID: 42, KeyName: "reseller-console", KeyHash: vkey[17:25], VerifierKey: vkey}
-		if *sum != want {
-			t.Errorf("summary\n%+v\nwant\n%+v", *sum, want)
+		if d := cmp.Diff(want, *sum); d != "" {
+			t.Errorf("summary (-want +got):\n%s", d)
 		}
 	})
 	t.Run("Subset", func(t *testing.T) {

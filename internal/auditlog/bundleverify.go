@@ -53,7 +53,16 @@ type Summary struct {
 	SinceRoot       tlog.Hash // its root
 	SinceFromBundle bool      // that older root came from the bundle, not a kept checkpoint
 	Filter          string    // the selection, as the exporter described it (not verified)
+	// NonCanonical lists, up to MaxNonCanonical, the seqs of legacy records
+	// (CheckLegacyRecord): written by an older version, not in canonical
+	// form, but in the log exactly as shown, which their inclusion proofs
+	// prove. NonCanonicalCount counts them all.
+	NonCanonical      []int64
+	NonCanonicalCount int
 }
+
+// MaxNonCanonical caps Summary.NonCanonical.
+const MaxNonCanonical = 100
 
 // VerifyBundle reads and verifies a bundle with flat memory: the checkpoint
 // signature and origin, every record's canonical form, account and seq,
@@ -206,6 +215,12 @@ func (v *entryVerifier) check(it *entryItem, rec []byte, carried, nodes []tlog.H
 		v.sib[l-1-k] = h
 	}
 	v.prev = x
+	if it.legacy {
+		if v.sum.NonCanonicalCount < MaxNonCanonical {
+			v.sum.NonCanonical = append(v.sum.NonCanonical, seq)
+		}
+		v.sum.NonCanonicalCount++
+	}
 	if v.sum.Entries == 0 {
 		v.sum.FirstSeq = seq
 	}
