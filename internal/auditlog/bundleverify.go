@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -92,9 +91,14 @@ func VerifyBundle(r io.Reader, opts VerifyOptions) (*Summary, error) {
 }
 
 func checkBundleHeader(h *bundleHeader, opts VerifyOptions) (*Summary, Checkpoint, error) {
+	// The bundle's key must be a key even when the auditor brings theirs:
+	// a bundle that another verifier would refuse must not pass here.
+	if _, err := ParseVerifierKey(h.VerifierKey); err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("bundle: field \"verifier_key\": %w", err)
+	}
 	sum := &Summary{Origin: h.Origin, Filter: h.Filter, VerifierKey: strings.TrimSpace(opts.VerifierKey)}
 	if sum.VerifierKey == "" {
-		sum.VerifierKey, sum.KeyFromBundle = strings.TrimSpace(h.VerifierKey), true
+		sum.VerifierKey, sum.KeyFromBundle = h.VerifierKey, true
 	}
 	if opts.Origin != "" && opts.Origin != h.Origin {
 		return nil, Checkpoint{}, fmt.Errorf("the bundle is for log %q, not %q", h.Origin, opts.Origin)
@@ -103,9 +107,9 @@ func checkBundleHeader(h *bundleHeader, opts VerifyOptions) (*Summary, Checkpoin
 	if _, sum.AccountID, err = ParseOrigin(h.Origin); err != nil {
 		return nil, Checkpoint{}, err
 	}
-	verifier, err := note.NewVerifier(sum.VerifierKey)
+	verifier, err := ParseVerifierKey(sum.VerifierKey)
 	if err != nil {
-		return nil, Checkpoint{}, fmt.Errorf("verifier key %q: %w", sum.VerifierKey, err)
+		return nil, Checkpoint{}, err
 	}
 	sum.KeyName, sum.KeyHash = verifier.Name(), fmt.Sprintf("%08x", verifier.KeyHash())
 	cp, err := OpenCheckpoint([]byte(h.Checkpoint), sum.VerifierKey, h.Origin)
