@@ -21,7 +21,7 @@ type auditCmd struct {
 type auditExportCmd struct {
 	Account int64  `required:"" placeholder:"ID" help:"Id of the account whose log to export."`
 	Format  string `enum:"csv,jsonl,bundle" default:"csv" help:"csv for spreadsheets; jsonl: the stored record bytes, one per line; bundle: a verification bundle for 'reseller audit verify'."`
-	Since   int64  `placeholder:"SIZE" help:"With --format bundle: also prove that the log of this older size (from a checkpoint the auditor kept) is a prefix of today's."`
+	Since   int64  `placeholder:"SIZE" help:"With --format bundle: also prove that the log of this older size (from a checkpoint the auditor kept) is a prefix of today's. 0 (the default): no such proof."`
 	Out     string `short:"o" placeholder:"FILE" help:"Write to FILE instead of stdout. FILE appears only once the export is complete."`
 
 	Action []string `placeholder:"ACTION" help:"Only these actions (repeatable, or comma-separated): client.created, client.suspended, client.reactivated, client.deleted, license.allocated, license.revoked."`
@@ -136,10 +136,11 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 		w = tmp
 	}
 	var ew entryWriter
+	n := 0
 	switch c.Format {
 	case "bundle":
 		ew = &flushOnly{}
-		if err := db.WriteAccountBundle(e.ctx, c.Account, w, f, c.Since); err != nil {
+		if n, err = db.WriteAccountBundle(e.ctx, c.Account, w, f, c.Since); err != nil {
 			return err
 		}
 		ctx = nil
@@ -148,7 +149,6 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 	default:
 		ew = export.NewCSV(w)
 	}
-	n := 0
 	if ctx != nil { // an account without users has an empty log
 		if j, ok := ew.(*export.JSONL); ok {
 			err = db.ExportRecords(ctx, f, func(rec []byte) error { n++; return j.WriteRecord(rec) })
@@ -176,6 +176,10 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 			return fmt.Errorf("write %s: %w", c.Out, err)
 		}
 		fmt.Fprintf(e.stderr, "Exported %d entries of account %d to %s.\n", n, c.Account, c.Out)
+	} else if c.Format == "bundle" {
+		// A bundle says how many entries it holds, but not in a way a person
+		// reads at a glance; CSV and JSON Lines count their lines.
+		fmt.Fprintf(e.stderr, "Exported %d entries of account %d as a bundle.\n", n, c.Account)
 	}
 	return nil
 }

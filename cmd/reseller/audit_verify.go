@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
-	"golang.org/x/mod/sumdb/note"
 )
 
 type auditVerifyCmd struct {
@@ -18,6 +18,9 @@ type auditVerifyCmd struct {
 	Since  string `placeholder:"FILE" help:"An older signed checkpoint you kept (the note text, or the JSON of GET /api/v1/audit/checkpoint): prove it is a prefix of the bundle's log."`
 
 	WitnessKey []string `name:"witness-key" sep:"none" placeholder:"VKEY" help:"Verifier key of a witness (as 'reseller witness key' prints), or a file holding it, whose cosignature the bundle's checkpoint must carry; repeatable."`
+	// SinceKey is how an auditor links checkpoints across a key
+	// replacement (docs/audit-log-format.md section 10).
+	SinceKey string `name:"since-key" placeholder:"VKEY" help:"The verifier key (or a file holding it) that signed the --since checkpoint, if the log's key was replaced since then (default: --key)."`
 }
 
 func (c *auditVerifyCmd) Help() string {
@@ -29,14 +32,18 @@ With --witness-key, the checkpoint must also carry a valid cosignature from
 each witness named: a witness that cosigned it keeps its own record of the
 log, so a history rewritten in the server's database cannot pass.
 
-On success prints one line (entries, tree size, key, witnesses) and exits 0;
-otherwise exits 1 naming the entry, or the witness, and what failed. The
-format is specified in docs/audit-log-format.md.
+On success prints one line (entries, tree size, key, whether the bundle is
+the complete log, witnesses) and exits 0; otherwise exits 1 naming the entry,
+or the witness, and what failed. Records an older version wrote in a
+non-canonical form (invalid UTF-8 as \ufffd) still verify against the tree;
+a second line names their seqs. The format is specified in
+docs/audit-log-format.md.
 
 Examples:
   reseller audit verify q3.bundle.json --key "$(cat verifier.key)"
   reseller audit verify q4.bundle.json --key verifier.key --since q3-checkpoint.txt
-  reseller audit verify q4.bundle.json --key verifier.key --witness-key witness.key`
+  reseller audit verify q4.bundle.json --key verifier.key --witness-key witness.key
+  reseller audit verify q4.bundle.json --key new.key --since q3-checkpoint.txt --since-key old.key`
 }
 
 func (c *auditVerifyCmd) Run(e *env) error {
@@ -62,6 +69,16 @@ func (c *auditVerifyCmd) Run(e *env) error {
 		}
 		opts.WitnessKeys = append(opts.WitnessKeys, key)
 	}
+	if c.SinceKey != "" {
+		if c.Since == "" {
+			return reseller.Errorf(reseller.EINVALID, "--since-key goes with --since.")
+		}
+		key, err := readKeyArg(c.SinceKey)
+		if err != nil {
+			return fmt.Errorf("--since-key: %w", err)
+		}
+		opts.SinceVerifierKey = key
+	}
 	in := e.stdin
 	if c.Bundle != "-" {
 		f, err := os.Open(c.Bundle)
@@ -76,6 +93,11 @@ func (c *auditVerifyCmd) Run(e *env) error {
 		return fmt.Errorf("%s: verification FAILED: %w", c.Bundle, err)
 	}
 	line := fmt.Sprintf("OK: %d entries verified against the checkpoint of %s at size %d, signed by %s", sum.Entries, sum.Origin, sum.Size, sum.KeyName+"+"+sum.KeyHash)
+	if sum.Complete {
+		line += "; complete: the bundle holds every entry of the log"
+	} else {
+		line += "; a selection: it proves the entries it holds, not that none is left out"
+	}
 	if sum.SinceSize > 0 {
 		line += fmt.Sprintf("; the log of size %d is a prefix of it", sum.SinceSize)
 	}
@@ -90,12 +112,31 @@ func (c *auditVerifyCmd) Run(e *env) error {
 		line += " (key taken from the bundle: pass --key to trust a key you hold)"
 	}
 	fmt.Fprintln(e.stdout, line)
+	if sum.NonCanonicalCount > 0 {
+		fmt.Fprintf(e.stdout, "WARNING: %d records are not in canonical form (seqs %s): an older version wrote invalid UTF-8 in them as \\ufffd; they are in the log exactly as shown, as their inclusion proofs prove\n",
+			sum.NonCanonicalCount, seqList(sum.NonCanonical, sum.NonCanonicalCount))
+	}
 	return nil
+}
+
+// seqList writes seqs for people, saying when the list was cut short.
+func seqList(seqs []int64, total int) string {
+	var b strings.Builder
+	for i, s := range seqs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, s)
+	}
+	if total > len(seqs) {
+		fmt.Fprintf(&b, " and %d more", total-len(seqs))
+	}
+	return b.String()
 }
 
 // readKeyArg takes a verifier key, or the path of a file holding one.
 func readKeyArg(arg string) (string, error) {
-	if _, err := note.NewVerifier(arg); err == nil {
+	if _, err := auditlog.ParseVerifierKey(arg); err == nil {
 		return arg, nil
 	}
 	b, err := os.ReadFile(arg)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 func TestAuditBundleVerifyCheck(t *testing.T) {
@@ -31,12 +32,20 @@ func TestAuditBundleVerifyCheck(t *testing.T) {
 		os.WriteFile(keyFile, []byte(vkey+"\n"), 0o644)
 
 		full := filepath.Join(dir, "full.json")
-		if r := cli("audit", "export", "--account", p.accountID, "--format", "bundle", "--out", full); r.code != 0 {
+		if r := cli("audit", "export", "--account", p.accountID, "--format", "bundle", "--out", full); r.code != 0 || !strings.Contains(r.stderr, "Exported 9 entries") {
 			t.Fatalf("export bundle: %d %s", r.code, r.stderr)
 		}
 		r := invoke(t, "", "audit", "verify", full, "--key", vkey)
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "OK: 9 entries") || strings.Count(r.stdout, "\n") != 1 {
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "OK: 9 entries") || !strings.Contains(r.stdout, "; complete: ") || strings.Count(r.stdout, "\n") != 1 {
 			t.Fatalf("verify: %d %q %q", r.code, r.stdout, r.stderr)
+		}
+		// To stdout, with since 0 (no consistency proof): the count goes to stderr.
+		r = cli("audit", "export", "--account", p.accountID, "--format", "bundle", "--since", "0", "--action", "client.created")
+		if r.code != 0 || r.stderr != "Exported 3 entries of account "+p.accountID+" as a bundle.\n" || !strings.Contains(r.stdout, `"entry_count":3`) {
+			t.Fatalf("export bundle to stdout: %d %q", r.code, r.stderr)
+		}
+		if r := invoke(t, r.stdout, "audit", "verify", "-", "--key", vkey); r.code != 0 || !strings.Contains(r.stdout, "; a selection: ") {
+			t.Fatalf("verify a selection: %d %q %q", r.code, r.stdout, r.stderr)
 		}
 		if r := invoke(t, "", "audit", "verify", full, "--key", keyFile); r.code != 0 {
 			t.Fatalf("verify with key file: %d %s", r.code, r.stderr)
@@ -57,6 +66,31 @@ func TestAuditBundleVerifyCheck(t *testing.T) {
 		r = invoke(t, "", "audit", "verify", later, "--key", vkey, "--since", old)
 		if r.code != 0 || !strings.Contains(r.stdout, "the log of size 9 is a prefix") {
 			t.Fatalf("verify since: %d %q %q", r.code, r.stdout, r.stderr)
+		}
+
+		// After the signing key is replaced, --since-key names the key that
+		// signed the kept checkpoint.
+		newKey := filepath.Join(dir, "new-signing.key")
+		newCLI := func(args ...string) result {
+			return invoke(t, "", append([]string{"--db", dsn, "--key-file", newKey}, args...)...)
+		}
+		newVkey := strings.TrimSpace(newCLI("key", "show").stdout)
+		if newVkey == vkey {
+			t.Fatal("the new key file holds the old key")
+		}
+		rotated := filepath.Join(dir, "rotated.json")
+		if r := newCLI("audit", "export", "--account", p.accountID, "--format", "bundle", "--since", "9", "--out", rotated); r.code != 0 {
+			t.Fatalf("export with the new key: %d %s", r.code, r.stderr)
+		}
+		r = invoke(t, "", "audit", "verify", rotated, "--key", newVkey, "--since", old, "--since-key", keyFile)
+		if r.code != 0 || !strings.Contains(r.stdout, "the log of size 9 is a prefix") || !strings.Contains(r.stdout, newVkey[:25]) {
+			t.Fatalf("verify across the key change: %d %q %q", r.code, r.stdout, r.stderr)
+		}
+		if r := invoke(t, "", "audit", "verify", rotated, "--key", newVkey, "--since", old); r.code != 1 || !strings.Contains(r.stderr, "older checkpoint: checkpoint is not signed by key") {
+			t.Fatalf("verify across the key change without --since-key: %d %q", r.code, r.stderr)
+		}
+		if r := invoke(t, "", "audit", "verify", rotated, "--key", newVkey, "--since-key", keyFile); r.code != 1 || !strings.Contains(r.stderr, "--since-key goes with --since") {
+			t.Fatalf("--since-key alone: %d %q", r.code, r.stderr)
 		}
 
 		// Tampered bundles fail, naming the entry.
@@ -127,4 +161,95 @@ func TestAuditCheckFailsOnTampering(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "seq 1") {
 		t.Fatalf("check after tampering: %d %q", r.code, r.stderr)
 	}
+}
+
+// TestAuditLegacyRecord: a log holding a record as versions before the
+// encoder refused invalid UTF-8 wrote it (an invalid byte of the user agent
+// as \ufffd) still exports, as a bundle, JSON Lines and CSV, and the bundle
+// verifies, with a warning naming the record.
+func TestAuditLegacyRecord(t *testing.T) {
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, "t.db")
+	p := provision(t, dsn)
+	someHistory(t, p)
+	legacy := makeLegacy(t, dsn, mustInt(t, p.accountID), 9)
+	cli := func(args ...string) result {
+		return invoke(t, "", append([]string{"--db", dsn, "--key-file", filepath.Join(dir, "signing.key")}, args...)...)
+	}
+	vkey := strings.TrimSpace(cli("key", "show").stdout)
+
+	bundle := filepath.Join(dir, "full.json")
+	if r := cli("audit", "export", "--account", p.accountID, "--format", "bundle", "--out", bundle); r.code != 0 || !strings.Contains(r.stderr, "Exported 9 entries") {
+		t.Fatalf("export bundle: %d %s", r.code, r.stderr)
+	}
+	r := invoke(t, "", "audit", "verify", bundle, "--key", vkey)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if r.code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "OK: 9 entries") || !strings.Contains(lines[0], "complete") ||
+		!strings.HasPrefix(lines[1], "WARNING: 1 records are not in canonical form (seqs 9)") {
+		t.Fatalf("verify: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = cli("audit", "export", "--account", p.accountID, "--format", "jsonl")
+	if r.code != 0 || !strings.HasSuffix(r.stdout, string(legacy)+"\n") {
+		t.Fatalf("export jsonl: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := cli("audit", "export", "--account", p.accountID); r.code != 0 || !strings.Contains(r.stdout, "cli-test \uFFFD") {
+		t.Fatalf("export csv: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// makeLegacy rewrites the record of seq, the last of the account's log, as
+// an older version would have written it for a user agent with an invalid
+// byte, and its stored hashes to match: the database of an older version.
+func makeLegacy(t *testing.T, dsn string, account, seq int64) []byte {
+	t.Helper()
+	db := openDB(t, dsn)
+	for _, q := range []string{"DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_hashes_no_update", "DROP TRIGGER audit_checkpoints_no_delete",
+		"DELETE FROM audit_checkpoints"} {
+		if _, err := db.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := db.SQL().Query("SELECT record FROM audit_entries WHERE account_id = ? ORDER BY seq", account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs [][]byte
+	for rows.Next() {
+		var rec []byte
+		if err := rows.Scan(&rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	if err := rows.Close(); err != nil || int64(len(recs)) != seq {
+		t.Fatalf("%d records, %v; want %d", len(recs), err, seq)
+	}
+	legacy := bytes.Replace(recs[seq-1], []byte(`"user_agent":"cli-test"`), []byte(`"user_agent":"cli-test \ufffd"`), 1)
+	if bytes.Equal(legacy, recs[seq-1]) {
+		t.Fatalf("record %s has no user agent cli-test", recs[seq-1])
+	}
+	recs[seq-1] = legacy
+	log := &auditlog.MemoryLog{}
+	for _, rec := range recs {
+		if err := log.Append(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.SQL().Exec("UPDATE audit_entries SET record = ? WHERE account_id = ? AND seq = ?", legacy, account, seq); err != nil {
+		t.Fatal(err)
+	}
+	var idx []int64
+	for i := tlog.StoredHashIndex(0, seq-1); i < tlog.StoredHashCount(seq); i++ {
+		idx = append(idx, i)
+	}
+	hs, err := log.ReadHashes(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hs {
+		if _, err := db.SQL().Exec("UPDATE audit_hashes SET hash = ? WHERE account_id = ? AND idx = ?", h[:], account, idx[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return legacy
 }

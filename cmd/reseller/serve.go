@@ -21,12 +21,12 @@ import (
 )
 
 type serveCmd struct {
-	Addr       string  `default:"127.0.0.1:8080" placeholder:"HOST:PORT" help:"Address to listen on; port 0 picks a free port (default 127.0.0.1:8080)."`
-	Demo       bool    `help:"If the database has no account yet, fill it with a demo account and print how to sign in."`
-	LogFormat  string  `enum:"text,json" default:"text" help:"Format of the logs on stderr: text or json."`
-	TrustProxy bool    `env:"RESELLER_TRUST_PROXY" help:"Take the client IP from X-Forwarded-For. Set this only behind a reverse proxy that you run."`
-	RateLimit  float64 `default:"${rate_limit}" placeholder:"N" help:"Sustained requests per second allowed per API token, or per IP address without one (default ${rate_limit}); negative turns limiting off."`
-	RateBurst  int     `default:"${rate_burst}" placeholder:"N" help:"Requests one client may send at once before the rate applies (default ${rate_burst})."`
+	Addr       string   `default:"127.0.0.1:8080" placeholder:"HOST:PORT" help:"Address to listen on; port 0 picks a free port (default 127.0.0.1:8080)."`
+	Demo       bool     `help:"If the database has no account yet, fill it with a demo account and print how to sign in."`
+	LogFormat  string   `enum:"text,json" default:"text" help:"Format of the logs on stderr: text or json."`
+	TrustProxy bool     `env:"RESELLER_TRUST_PROXY" help:"Take the client IP from X-Forwarded-For. Set this only behind a reverse proxy that you run."`
+	RateLimit  float64  `default:"${rate_limit}" placeholder:"N" help:"Sustained requests per second allowed per API token, or per IP address without one (default ${rate_limit}); negative turns limiting off."`
+	RateBurst  int      `default:"${rate_burst}" placeholder:"N" help:"Requests one client may send at once before the rate applies (default ${rate_burst})."`
 	Witness    []string `sep:"none" placeholder:"URL" help:"A witness (C2SP tlog-witness, such as 'reseller witness serve') to send every new checkpoint to, for its cosignature; repeatable, each with its --witness-key in the same order."`
 	WitnessKey []string `name:"witness-key" sep:"none" placeholder:"VKEY" help:"Verifier key of the --witness in the same position (as 'reseller witness key' prints), or a file holding it."`
 }

@@ -38,8 +38,9 @@ const bundleChunk = 1024
 // checkpoint and key, then each selected entry with its record bytes and the
 // part of its inclusion proof not already given by the entry before it. It
 // refuses to write a bundle that would not verify: a checkpoint that does not
-// match Hashes, or a record that is not canonical, belongs to another account
-// or does not match its stored leaf hash. EINVALID for a Since or a seq
+// match Hashes, or a record that is not canonical (nor a legacy record, see
+// CheckLegacyRecord), belongs to another account or does not match its
+// stored leaf hash. EINVALID for a Since or a seq
 // outside the checkpoint's tree; other errors mean the caller or the store is
 // wrong, not the request.
 func WriteBundle(w io.Writer, in BundleInput) error {
@@ -179,8 +180,17 @@ func checkBundleInput(in BundleInput) (Checkpoint, int64, error) {
 	return cp, account, nil
 }
 
+// checkExportRecord checks a record before it goes into a bundle. A legacy
+// record (CheckLegacyRecord) goes in as it is: it is in the log, the
+// verifier reports it, and refusing it would make every bundle of the log
+// fail for ever.
 func checkExportRecord(seq int64, record []byte, account int64, leaf tlog.Hash) error {
 	acct, rseq, err := CheckRecord(record)
+	if err != nil {
+		if a, s, ok := CheckLegacyRecord(record); ok {
+			acct, rseq, err = a, s, nil
+		}
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("bundle: seq %d: %w", seq, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -132,6 +133,19 @@ func TestBundleRoundTrip(t *testing.T) {
 		o := auditlog.VerifyOptions{VerifierKey: newKey, Since: signedAt(t, s, 5, signer), SinceVerifierKey: vkey}
 		sum, _, err := verifyCollect(t, s.bundle(t, newSigner, newKey, []int64{6}, 5), o)
 		if err != nil || sum.SinceSize != 5 || sum.KeyHash != newKey[17:25] {
+			t.Fatalf("summary %+v, %v", sum, err)
+		}
+	})
+	t.Run("CosignedCheckpoint", func(t *testing.T) {
+		// A witness's cosignature line on the checkpoint is left alone.
+		signed := s.signed(t, signer)
+		cp, _ := s.log.Checkpoint(auditlog.Origin(signer.Name(), 42))
+		cosigned, err := note.Sign(&note.Note{Text: string(cp.Marshal())}, signer, signerOf(t, 9, "witness.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := bytes.Replace(s.bundle(t, signer, vkey, nil, 0), jsonText(signed), jsonText(cosigned), 1)
+		if sum, _, err := verifyCollect(t, b, opts); err != nil || !sum.Complete {
 			t.Fatalf("summary %+v, %v", sum, err)
 		}
 	})
@@ -284,6 +298,28 @@ func TestBundleTamper(t *testing.T) {
 	full := s.bundle(t, signer, vkey, nil, 3)
 	subset := s.bundle(t, signer, vkey, []int64{2, 6, 9}, 0)
 	root, _ := s.log.Root()
+	signed := s.signed(t, signer)
+	withNote := func(note []byte) []byte { return bytes.Replace(full, jsonText(signed), jsonText(note), 1) }
+	// A second signature line of the log's key, which note.Open skips
+	// without checking: a bad one, and an exact copy of the good one.
+	sigLine := signed[bytes.LastIndex(signed, []byte("\n\n"))+2:]
+	badSig := sigLine[: len(sigLine)-10 : len(sigLine)-10]
+	badSig = append(badSig, "AAAAAAAA=\n"...)
+	// A record holding U+FFFD as itself (canonical), which the bundle then
+	// spells as a lone surrogate escape: encoding/json reads that as U+FFFD.
+	fffd := story(t, 42)
+	fffd.create("x@y.example", "A \uFFFD B")
+	fffdBundle := fffd.bundle(t, signer, vkey, []int64{13}, 0)
+	// A checkpoint whose origin holds a control character, signed by the
+	// real key (SignCheckpoint refuses to).
+	ctlOrigin := func(c string) []byte {
+		o := "reseller-console" + c + "/account/42"
+		n, err := note.Sign(&note.Note{Text: o + "\n12\n" + root.String() + "\n"}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Replace(withNote(n), []byte(`"origin":"reseller-console/account/42"`), []byte(`"origin":"`+strings.Trim(string(jsonText([]byte(o))), `"`)+`"`), 1)
+	}
 
 	cases := []struct {
 		name    string
@@ -359,11 +395,60 @@ func TestBundleTamper(t *testing.T) {
 		{"kept checkpoint, bundle without proof", subset, auditlog.VerifyOptions{Since: signedAt(t, s, 4, signer)}, "carries no consistency proof"},
 		{"kept checkpoint larger", subset, auditlog.VerifyOptions{Since: signedAt(t, story(t, 42).more(13), 13, signer)}, "the log was truncated"},
 		{"kept checkpoint of a forked log", full, auditlog.VerifyOptions{Since: signedAt(t, forked(t, 42), 3, signer)}, "the log was rewritten or forked"},
+
+		// What an independent verifier written from docs/audit-log-format.md
+		// refused, and ours must too.
+		{"second, bad signature line of the log's key", withNote(append(append([]byte(nil), signed...), badSig...)), auditlog.VerifyOptions{},
+			"has a second signature line"},
+		{"signature line of the log's key repeated", withNote(append(append([]byte(nil), signed...), sigLine...)), auditlog.VerifyOptions{},
+			"has a second signature line"},
+		{"invalid UTF-8 in the filter", bytes.Replace(full, []byte(`"entry_count"`), []byte("\"filter\":\"action:\xff\",\n\"entry_count\""), 1), auditlog.VerifyOptions{},
+			`field "filter": not valid UTF-8`},
+		{"lone surrogate in the filter", bytes.Replace(full, []byte(`"entry_count"`), []byte(`"filter":"action:\ud800x","entry_count"`), 1), auditlog.VerifyOptions{},
+			`field "filter": \ud800 is half a surrogate pair`},
+		{"lone surrogate in a field name", bytes.Replace(full, []byte(`"entry_count"`), []byte(`"entry_count\udc00"`), 1), auditlog.VerifyOptions{},
+			`\udc00 is half a surrogate pair`},
+		{"lone surrogate for U+FFFD in a record", bytes.Replace(fffdBundle, []byte("A \uFFFD B"), []byte(`A \udfff B`), 1), auditlog.VerifyOptions{},
+			`\udfff is half a surrogate pair`},
+		{"high surrogate without its pair in a record", bytes.Replace(fffdBundle, []byte("A \uFFFD B"), []byte(`A \ud800\u0041 B`), 1), auditlog.VerifyOptions{},
+			`\ud800 is half a surrogate pair`},
+		{"invalid UTF-8 in a record", bytes.Replace(fffdBundle, []byte("A \uFFFD B"), []byte("A \xef\xbf B"), 1), auditlog.VerifyOptions{},
+			"entry seq 13: record is not canonical"},
+		{"garbage verifier_key next to the auditor's key", bytes.Replace(full, []byte(vkey), []byte("garbage"), 1), auditlog.VerifyOptions{},
+			`bundle: field "verifier_key": verifier key "garbage"`},
+		{"verifier_key with an uppercase key hash", bytes.Replace(full, []byte(vkey), []byte(vkey[:17]+strings.ToUpper(vkey[17:25])+vkey[25:]), 1), auditlog.VerifyOptions{},
+			`not 8 lowercase hex digits`},
+		{"verifier_key with a line break in its base64", bytes.Replace(full, []byte(vkey), []byte(vkey[:30]+`\n`+vkey[30:]), 1), auditlog.VerifyOptions{},
+			`not canonical standard base64`},
+		{"DEL in the origin", ctlOrigin("\x7f"), auditlog.VerifyOptions{}, "does not start with a valid key name"},
+		{"C1 control in the origin", ctlOrigin("\u0085"), auditlog.VerifyOptions{}, "does not start with a valid key name"},
+		{"C0 control in the origin", ctlOrigin("\x01"), auditlog.VerifyOptions{}, "does not start with a valid key name"},
+		{"null filter", bytes.Replace(full, []byte(`"entry_count"`), []byte(`"filter":null,"entry_count"`), 1), auditlog.VerifyOptions{},
+			`field "filter": null is not allowed`},
+		{"null consistency", bytes.Replace(subset, []byte(`"entry_count"`), []byte(`"consistency":null,"entry_count"`), 1), auditlog.VerifyOptions{},
+			`field "consistency": null is not allowed`},
+		{"null in an entry", editLines(subset, func(l []string) []string {
+			i := entryLine(t, l, 6)
+			l[i] = strings.Replace(l[i], `,"proof":[`, `,"proof":null,"proof":[`, 1)
+			return l
+		}), auditlog.VerifyOptions{},
+			`null is not allowed`},
+		{"duplicate key in consistency", bytes.Replace(full, []byte(`"consistency":{"old_size":3,`), []byte(`"consistency":{"old_size":3,"old_size":3,`), 1), auditlog.VerifyOptions{},
+			`field "old_size" appears twice`},
+		{"duplicate key in an entry", bytes.Replace(subset, []byte(`{"seq":6,`), []byte(`{"seq":9,"seq":6,`), 1), auditlog.VerifyOptions{},
+			`field "seq" appears twice`},
+		{"key in another case in an entry", bytes.Replace(subset, []byte(`{"seq":6,`), []byte(`{"SEQ":6,`), 1), auditlog.VerifyOptions{},
+			`unknown field "SEQ"`},
+		{"key in another case in consistency", bytes.Replace(full, []byte(`"consistency":{"old_size":3,`), []byte(`"consistency":{"Old_Size":3,`), 1), auditlog.VerifyOptions{},
+			`unknown field "Old_Size"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.opts.VerifierKey == "" {
 				tc.opts.VerifierKey = vkey
+			}
+			if bytes.Equal(tc.bundle, full) && tc.opts.Since == nil && tc.opts.Origin == "" {
+				t.Fatal("the case did not change the bundle")
 			}
 			_, err := auditlog.VerifyBundle(bytes.NewReader(tc.bundle), tc.opts)
 			if err == nil || !strings.Contains(err.Error(), tc.errPart) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -88,6 +89,13 @@ func readBundleHeader(sr *streamReader) (*bundleHeader, error) {
 		if err != nil {
 			return nil, err
 		}
+		var keys []string
+		if key == "consistency" {
+			keys = consistencyKeys
+		}
+		if err := checkJSON(raw, keys); err != nil {
+			return nil, fmt.Errorf("bundle: field %q: %w", key, err)
+		}
 		var dst any
 		switch key {
 		case "format":
@@ -148,6 +156,9 @@ func readKey(sr *streamReader) (string, error) {
 		return "", err
 	}
 	var key string
+	if err := checkJSON(raw, nil); err != nil {
+		return "", fmt.Errorf("bundle: field name at byte %d: %w", sr.Offset()-int64(len(raw)), err)
+	}
 	if err := json.Unmarshal(raw, &key); err != nil {
 		return "", fmt.Errorf("malformed JSON at byte %d: want a field name", sr.Offset())
 	}
@@ -166,8 +177,8 @@ func parseEntry(raw, recs []byte, proofs []tlog.Hash) (seq int64, _ []byte, _ []
 		return seq, recs, proofs, nil
 	}
 	recs, proofs = recs[:nr], proofs[:np]
-	if !utf8.Valid(raw) {
-		return 0, recs, proofs, errors.New("not valid UTF-8")
+	if err := checkJSON(raw, entryKeys); err != nil {
+		return 0, recs, proofs, err
 	}
 	var e struct {
 		Seq    *int64
@@ -236,4 +247,115 @@ func decodeHash(b []byte) (tlog.Hash, bool) {
 	}
 	copy(h[:], buf[:n])
 	return h, true
+}
+
+// The fields of the bundle's objects below the top level, exactly as
+// spelled (encoding/json alone would also take "SEQ" for "seq").
+var (
+	consistencyKeys = []string{"old_size", "old_root", "proof"}
+	entryKeys       = []string{"seq", "record", "proof"}
+)
+
+// checkJSON refuses what encoding/json would read without a word but an
+// independent verifier, or a second reading of the same bytes, may take
+// differently: invalid UTF-8 and lone surrogate escapes (which encoding/json
+// turns into U+FFFD), null (which it takes as "absent"), and duplicate keys
+// (of which it keeps the last) in any object. If keys is not nil, raw is
+// an object whose keys must be among them, spelled exactly so. It runs on
+// the header and on entries not in the writer's layout, never on the fast
+// path, whose hand parser accepts none of these.
+func checkJSON(raw []byte, keys []string) error {
+	if !utf8.Valid(raw) {
+		return errors.New("not valid UTF-8")
+	}
+	if err := checkSurrogates(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := checkValue(dec, keys, 0); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the value")
+	}
+	return nil
+}
+
+// checkValue reads one value from dec for checkJSON. Bundles nest three
+// levels deep at most; the limit keeps a hostile input from recursing far.
+func checkValue(dec *json.Decoder, keys []string, depth int) error {
+	if depth > 16 {
+		return errors.New("nested too deeply")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case nil:
+		return errors.New("null is not allowed (leave an optional field out instead)")
+	case json.Delim('['):
+		for dec.More() {
+			if err := checkValue(dec, nil, depth+1); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+		return err
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := t.(string) // a key is all the decoder gives here
+			switch {
+			case seen[key]:
+				return fmt.Errorf("field %q appears twice", key)
+			case keys != nil && !slices.Contains(keys, key):
+				return fmt.Errorf("unknown field %q", key)
+			}
+			seen[key] = true
+			if err := checkValue(dec, nil, depth+1); err != nil {
+				return fmt.Errorf("field %q: %w", key, err)
+			}
+		}
+		_, err = dec.Token()
+		return err
+	}
+	return nil
+}
+
+// checkSurrogates refuses a \u escape of a UTF-16 surrogate that is not
+// half of a pair: it stands for no character. raw is a JSON value, so a
+// backslash can only be in a string.
+func checkSurrogates(raw []byte) error {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 == len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		r, _ := hex4(raw[i+2:])
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			lo, ok := rune(0), len(raw) >= i+12 && raw[i+6] == '\\' && raw[i+7] == 'u'
+			if ok {
+				lo, _ = hex4(raw[i+8:])
+			}
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return fmt.Errorf("%s is half a surrogate pair, not a character", raw[i:min(i+6, len(raw))])
+			}
+			i += 11
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return fmt.Errorf("%s is half a surrogate pair, not a character", raw[i:min(i+6, len(raw))])
+		default:
+			i += 5
+		}
+	}
+	return nil
 }

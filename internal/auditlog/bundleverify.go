@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -57,6 +56,12 @@ type Summary struct {
 	SinceRoot       tlog.Hash // its root
 	SinceFromBundle bool      // that older root came from the bundle, not a kept checkpoint
 	Filter          string    // the selection, as the exporter described it (not verified)
+	// NonCanonical lists, up to MaxNonCanonical, the seqs of legacy records
+	// (CheckLegacyRecord): written by an older version, not in canonical
+	// form, but in the log exactly as shown, which their inclusion proofs
+	// prove. NonCanonicalCount counts them all.
+	NonCanonical      []int64
+	NonCanonicalCount int
 
 	// Cosignatures has one verified cosignature per
 	// VerifyOptions.WitnessKeys, in that order.
@@ -68,6 +73,9 @@ type Cosignature struct {
 	Witness string    // the witness's key, name+hash
 	Time    time.Time // when the witness says it cosigned
 }
+
+// MaxNonCanonical caps Summary.NonCanonical.
+const MaxNonCanonical = 100
 
 // VerifyBundle reads and verifies a bundle with flat memory: the checkpoint
 // signature and origin, every record's canonical form, account and seq,
@@ -97,9 +105,14 @@ func VerifyBundle(r io.Reader, opts VerifyOptions) (*Summary, error) {
 }
 
 func checkBundleHeader(h *bundleHeader, opts VerifyOptions) (*Summary, Checkpoint, error) {
+	// The bundle's key must be a key even when the auditor brings theirs:
+	// a bundle that another verifier would refuse must not pass here.
+	if _, err := ParseVerifierKey(h.VerifierKey); err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("bundle: field \"verifier_key\": %w", err)
+	}
 	sum := &Summary{Origin: h.Origin, Filter: h.Filter, VerifierKey: strings.TrimSpace(opts.VerifierKey)}
 	if sum.VerifierKey == "" {
-		sum.VerifierKey, sum.KeyFromBundle = strings.TrimSpace(h.VerifierKey), true
+		sum.VerifierKey, sum.KeyFromBundle = h.VerifierKey, true
 	}
 	if opts.Origin != "" && opts.Origin != h.Origin {
 		return nil, Checkpoint{}, fmt.Errorf("the bundle is for log %q, not %q", h.Origin, opts.Origin)
@@ -108,9 +121,9 @@ func checkBundleHeader(h *bundleHeader, opts VerifyOptions) (*Summary, Checkpoin
 	if _, sum.AccountID, err = ParseOrigin(h.Origin); err != nil {
 		return nil, Checkpoint{}, err
 	}
-	verifier, err := note.NewVerifier(sum.VerifierKey)
+	verifier, err := ParseVerifierKey(sum.VerifierKey)
 	if err != nil {
-		return nil, Checkpoint{}, fmt.Errorf("verifier key %q: %w", sum.VerifierKey, err)
+		return nil, Checkpoint{}, err
 	}
 	sum.KeyName, sum.KeyHash = verifier.Name(), fmt.Sprintf("%08x", verifier.KeyHash())
 	cp, err := OpenCheckpoint([]byte(h.Checkpoint), sum.VerifierKey, h.Origin)
@@ -231,6 +244,12 @@ func (v *entryVerifier) check(it *entryItem, rec []byte, carried, nodes []tlog.H
 		v.sib[l-1-k] = h
 	}
 	v.prev = x
+	if it.legacy {
+		if v.sum.NonCanonicalCount < MaxNonCanonical {
+			v.sum.NonCanonical = append(v.sum.NonCanonical, seq)
+		}
+		v.sum.NonCanonicalCount++
+	}
 	if v.sum.Entries == 0 {
 		v.sum.FirstSeq = seq
 	}

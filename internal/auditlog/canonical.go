@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"bytes"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -24,6 +25,45 @@ func CheckRecord(b []byte) (account, seq int64, err error) {
 		return 0, 0, err
 	}
 	return e.AccountID, e.Seq, nil
+}
+
+// legacyEscape is how encoding/json writes an invalid UTF-8 byte, which
+// EncodeRecord did before it refused invalid UTF-8.
+const legacyEscape = `\ufffd`
+
+// CheckLegacyRecord reports whether b, which CheckRecord refuses, is the
+// record of an older version: canonical except that some of its strings
+// hold the escape \ufffd, which is how EncodeRecord wrote invalid UTF-8
+// before it refused it (the canonical form of U+FFFD is the character
+// itself). It returns the account and seq the record names.
+//
+// Such a record stays in its log as it is, since its bytes are hashed into
+// the tree: exports carry it, and verifiers check it at the Merkle level and
+// report it instead of failing. Any other departure from the canonical form
+// is not forgiven.
+func CheckLegacyRecord(b []byte) (account, seq int64, ok bool) {
+	if !bytes.Contains(b, []byte(legacyEscape)) {
+		return 0, 0, false
+	}
+	fixed := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		switch {
+		case b[i] != '\\' || i+1 == len(b):
+			fixed = append(fixed, b[i])
+			i++
+		case bytes.HasPrefix(b[i:], []byte(legacyEscape)):
+			fixed = append(fixed, "\uFFFD"...)
+			i += len(legacyEscape)
+		default: // another escape, \\ included: keep both bytes
+			fixed = append(fixed, b[i], b[i+1])
+			i += 2
+		}
+	}
+	if len(fixed) == len(b) {
+		return 0, 0, false // every \ufffd was preceded by an escaped backslash
+	}
+	account, seq, err := CheckRecord(fixed)
+	return account, seq, err == nil
 }
 
 // scanner walks canonical record bytes. Any deviation clears ok; the walk

@@ -3,10 +3,12 @@ package auditlog_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"pgregory.net/rapid"
@@ -71,7 +73,7 @@ func mutate(t *rapid.T, b []byte) []byte {
 
 func TestCheckRecordProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rec, err := auditlog.EncodeRecord(anyEntry().Draw(t, "entry"))
+		rec, err := auditlog.EncodeLegacyRecord(anyEntry().Draw(t, "entry"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,6 +89,87 @@ func TestCheckRecordProperties(t *testing.T) {
 			}
 		}
 	})
+}
+
+// anyBytes draws arbitrary byte strings, and the strings of anyString.
+func anyBytes() *rapid.Generator[string] {
+	return rapid.OneOf(anyString(), rapid.Map(rapid.SliceOfN(rapid.Byte(), 0, 12), func(b []byte) string { return string(b) }))
+}
+
+// TestEncodeRecordCanonical: whatever bytes the strings of an entry hold
+// and whatever its time, EncodeRecord either refuses the entry, naming a
+// field that cannot be encoded, or returns canonical record bytes that
+// CheckRecord and DecodeRecord accept and that give the entry back.
+func TestEncodeRecordCanonical(t *testing.T) {
+	str := anyBytes()
+	opt := rapid.OneOf(rapid.Just(""), str)
+	rapid.Check(t, func(t *rapid.T) {
+		in := anyEntry().Draw(t, "entry")
+		for _, f := range []*string{&in.Target.Type, &in.Target.Email, &in.Actor.Email, &in.Actor.Via} {
+			*f = str.Draw(t, "required")
+		}
+		in.Action, in.Actor.Role = reseller.Action(str.Draw(t, "action")), reseller.Role(str.Draw(t, "role"))
+		for _, f := range []*string{&in.Details.Name, &in.Details.PoolName, &in.Details.Product, &in.Details.Label,
+			&in.Details.Reason, &in.Actor.IP, &in.Actor.UserAgent, &in.Actor.RequestID} {
+			*f = opt.Draw(t, "optional")
+		}
+		y := in.Time.UTC().Year()
+		encodable := validStrings(in) && y >= 0 && y <= 9999
+
+		rec, err := auditlog.EncodeRecord(in)
+		if err != nil {
+			if encodable {
+				t.Fatalf("EncodeRecord refuses an encodable entry: %v", err)
+			}
+			if reseller.ErrorCode(err) != reseller.EINVALID || !strings.Contains(err.Error(), "Audit record ") {
+				t.Fatalf("err = %v (code %s), want EINVALID naming the field", err, reseller.ErrorCode(err))
+			}
+			return
+		}
+		if !encodable {
+			t.Fatalf("EncodeRecord accepts an entry with invalid text or year %d: %q", y, rec)
+		}
+		if acct, seq, err := auditlog.CheckRecord(rec); err != nil || acct != in.AccountID || seq != in.Seq || !auditlog.FastRecordOK(rec) {
+			t.Fatalf("CheckRecord(%q) = %d, %d, %v", rec, acct, seq, err)
+		}
+		out, err := auditlog.DecodeRecord(rec)
+		if err != nil {
+			t.Fatalf("DecodeRecord(%q): %v", rec, err)
+		}
+		want := *in
+		want.Time = in.Time.UTC().Truncate(time.Microsecond)
+		want.Record = rec
+		if d := cmp.Diff(&want, out); d != "" {
+			t.Fatalf("round trip (-entry +DecodeRecord):\n%s", d)
+		}
+		if again, err := auditlog.EncodeRecord(out); err != nil || !bytes.Equal(again, rec) {
+			t.Fatalf("re-encoding gives %q, %v; want %q", again, err, rec)
+		}
+	})
+}
+
+// TestEncodeRecordNamesTheField: the refusal says which field is wrong.
+func TestEncodeRecordNamesTheField(t *testing.T) {
+	base := story(t, 42).entries[0]
+	for name, edit := range map[string]func(e *reseller.Entry){
+		"actor.user_agent": func(e *reseller.Entry) { e.Actor.UserAgent = "Mozilla\xc3" },
+		"target.email":     func(e *reseller.Entry) { e.Target.Email = "\xff\xfe@x.example" },
+		"details.reason":   func(e *reseller.Entry) { e.Details.Reason = "\xed\xa0\x80" }, // an encoded surrogate
+		"actor.request_id": func(e *reseller.Entry) { e.Actor.RequestID = "r-\x80" },
+		"time":             func(e *reseller.Entry) { e.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := *base
+			edit(&e)
+			_, err := auditlog.EncodeRecord(&e)
+			if err == nil || !strings.Contains(err.Error(), name) || reseller.ErrorCode(err) != reseller.EINVALID {
+				t.Fatalf("err = %v, want EINVALID naming %s", err, name)
+			}
+		})
+	}
+	if auditlog.ValidText("a\xc3") || !auditlog.ValidText("Zoë \u2028 \x01") {
+		t.Error("ValidText is not utf8.ValidString")
+	}
 }
 
 func TestBundleStringCodec(t *testing.T) {

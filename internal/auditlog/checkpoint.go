@@ -3,10 +3,13 @@ package auditlog
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -27,6 +30,9 @@ func ParseOrigin(origin string) (keyName string, accountID int64, err error) {
 	id, err := strconv.ParseInt(origin[i+len("/account/"):], 10, 64)
 	if err != nil || id <= 0 || Origin(origin[:i], id) != origin {
 		return "", 0, fmt.Errorf("origin %q does not end in a canonical account id", origin)
+	}
+	if !ValidKeyName(origin[:i]) {
+		return "", 0, fmt.Errorf("origin %q does not start with a valid key name (no '+', spaces or control characters)", origin)
 	}
 	return origin[:i], id, nil
 }
@@ -56,8 +62,8 @@ func ParseCheckpoint(text []byte) (Checkpoint, error) {
 	}
 	var c Checkpoint
 	c.Origin = lines[0]
-	if c.Origin == "" || strings.TrimSpace(c.Origin) != c.Origin {
-		return Checkpoint{}, fmt.Errorf("checkpoint: bad origin line %q", c.Origin)
+	if c.Origin == "" || strings.TrimSpace(c.Origin) != c.Origin || !utf8.ValidString(c.Origin) || strings.IndexFunc(c.Origin, unicode.IsControl) >= 0 {
+		return Checkpoint{}, fmt.Errorf("checkpoint: bad origin line %q (empty, padded, or holding a control character)", c.Origin)
 	}
 	size, err := strconv.ParseInt(lines[1], 10, 64)
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
@@ -85,17 +91,27 @@ func SignCheckpoint(c Checkpoint, s note.Signer) ([]byte, error) {
 // it. When origin is not "", the checkpoint must be for that log. Errors say
 // which key signed when it is not the expected one, because "wrong key" and
 // "altered checkpoint" call for different actions.
+//
+// Only the signature line of the verifier key counts. Lines of other keys
+// (a witness's cosignature, say) are not checked here and do not matter; a
+// second line of the verifier key, even an identical one, is refused, as is
+// a control character other than newline anywhere in the note (C0, DEL and
+// C1: note.Open refuses only C0).
 func OpenCheckpoint(signed []byte, verifierKey string, origin string) (Checkpoint, error) {
-	v, err := note.NewVerifier(strings.TrimSpace(verifierKey))
+	v, err := ParseVerifierKey(strings.TrimSpace(verifierKey))
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("verifier key %q: %w", verifierKey, err)
+		return Checkpoint{}, err
 	}
 	signed = normalizeNote(signed)
+	if i := bytes.IndexFunc(signed, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }); i >= 0 {
+		r, _ := utf8.DecodeRune(signed[i:])
+		return Checkpoint{}, fmt.Errorf("checkpoint: control character %U at byte %d", r, i)
+	}
 	n, err := note.Open(signed, note.VerifierList(v))
 	if err != nil {
 		return Checkpoint{}, checkpointSigError(err, v)
 	}
-	if err := strictSignatures(signed[len(n.Text)+1:]); err != nil {
+	if err := strictSignatures(signed[len(n.Text)+1:], v); err != nil {
 		return Checkpoint{}, err
 	}
 	c, err := ParseCheckpoint([]byte(n.Text))
@@ -128,12 +144,21 @@ func checkpointSigError(err error, v note.Verifier) error {
 // strictSignatures refuses signature lines whose base64 has stray bits in
 // its padding, which note accepts: otherwise a byte of a signed checkpoint
 // could change without any effect, and "one byte changed" would go unseen.
-func strictSignatures(sigs []byte) error {
+// It also refuses a second line of v's key, which note skips unverified:
+// whatever it holds, the note would verify, so it could carry anything.
+func strictSignatures(sigs []byte, v note.Verifier) error {
+	ours := 0
 	for _, line := range strings.Split(strings.TrimSuffix(string(sigs), "\n"), "\n") {
-		_, b64, _ := strings.Cut(line, " ")
-		b64 = b64[strings.LastIndexByte(b64, ' ')+1:]
-		if _, err := base64.StdEncoding.Strict().DecodeString(b64); err != nil {
+		_, rest, _ := strings.Cut(line, " ")
+		name, b64, _ := strings.Cut(rest, " ")
+		sig, err := strictBase64.DecodeString(b64)
+		if err != nil {
 			return fmt.Errorf("checkpoint: signature line %q is not canonical base64", line)
+		}
+		if len(sig) >= 4 && name == v.Name() && binary.BigEndian.Uint32(sig) == v.KeyHash() {
+			if ours++; ours > 1 {
+				return fmt.Errorf("checkpoint: key %s has a second signature line; a note carries one per key", keyID(v.Name(), v.KeyHash()))
+			}
 		}
 	}
 	return nil

@@ -66,6 +66,48 @@ func TestCheckpoint(t *testing.T) {
 		})
 	}
 
+	t.Run("OtherKeysSignaturesIgnored", func(t *testing.T) {
+		// A witness's cosignature, or any other key's line, is not the log
+		// check's business: the note still opens with the log's key.
+		cosigned, err := note.Sign(&note.Note{Text: string(want.Marshal())}, signer, signerOf(t, 9, "witness.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := auditlog.OpenCheckpoint(cosigned, vkey, origin); err != nil || got != want {
+			t.Fatalf("OpenCheckpoint of a cosigned note = %+v, %v", got, err)
+		}
+	})
+	t.Run("ErrSecondLineOfTheLogsKey", func(t *testing.T) {
+		line := signed[bytes.LastIndex(signed, []byte("\n\n"))+2:]
+		for name, extra := range map[string][]byte{
+			"copy": line,
+			"bad":  append(line[:len(line)-6:len(line)-6], "AAAA=\n"...),
+		} {
+			_, err := auditlog.OpenCheckpoint(append(append([]byte(nil), signed...), extra...), vkey, origin)
+			if err == nil || !strings.Contains(err.Error(), "has a second signature line") {
+				t.Errorf("%s: err = %v", name, err)
+			}
+		}
+	})
+	t.Run("ErrControlCharacters", func(t *testing.T) {
+		for _, c := range []string{"\x01", "\x7f", "\u0080", "\u009f"} {
+			text := "reseller-console" + c + "/account/42\n12\n" + want.Root.String() + "\n"
+			n, err := note.Sign(&note.Note{Text: text}, signer)
+			if err != nil {
+				if c == "\x01" {
+					continue // note refuses C0 itself
+				}
+				t.Fatal(err)
+			}
+			if _, err := auditlog.OpenCheckpoint(n, vkey, ""); err == nil || !strings.Contains(err.Error(), "control character") {
+				t.Errorf("origin with %U: err = %v", []rune(c)[0], err)
+			}
+			if _, err := auditlog.ParseCheckpoint([]byte(text)); err == nil {
+				t.Errorf("ParseCheckpoint accepts an origin with %U", []rune(c)[0])
+			}
+		}
+	})
+
 	t.Run("ErrSignedByAnotherKeyWithSameName", func(t *testing.T) {
 		other, _ := testKey(t, 2)
 		resigned := s.signed(t, other)
@@ -105,7 +147,8 @@ func TestOrigin(t *testing.T) {
 	if err != nil || name != "reseller-console" || id != 42 {
 		t.Fatalf("ParseOrigin = %q, %d, %v", name, id, err)
 	}
-	for _, bad := range []string{"reseller-console", "/account/1", "x/account/", "x/account/01", "x/account/-1", "x/account/1 "} {
+	for _, bad := range []string{"reseller-console", "/account/1", "x/account/", "x/account/01", "x/account/-1", "x/account/1 ",
+		"x\x7f/account/1", "x\u0085/account/1", "x\x00/account/1", "x y/account/1", "x+y/account/1", "x\xff/account/1"} {
 		if _, _, err := auditlog.ParseOrigin(bad); err == nil {
 			t.Errorf("ParseOrigin(%q) accepted", bad)
 		}
@@ -160,4 +203,57 @@ func TestKeys(t *testing.T) {
 			t.Fatalf("err = %v, want it to name the file", err)
 		}
 	})
+}
+
+// mustSignerKey generates a signer key named name.
+func mustSignerKey(t *testing.T, name string) string {
+	t.Helper()
+	skey, _, err := auditlog.GenerateKey(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return skey
+}
+
+// signerOf is a fixed signer named name, a witness say.
+func signerOf(t *testing.T, seed byte, name string) note.Signer {
+	t.Helper()
+	skey, _, err := note.GenerateKey(seedReader(seed), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestParseVerifierKey(t *testing.T) {
+	_, vkey := testKey(t, 1)
+	v, err := auditlog.ParseVerifierKey(vkey)
+	if err != nil || v.Name() != "reseller-console" {
+		t.Fatalf("ParseVerifierKey(%q) = %v, %v", vkey, v, err)
+	}
+	name, hash, key := vkey[:16], vkey[17:25], vkey[26:]
+	for why, bad := range map[string]string{
+		"empty":                "",
+		"garbage":              "garbage",
+		"uppercase hash":       name + "+" + strings.ToUpper(hash) + "+" + key,
+		"short hash":           name + "+" + hash[1:] + "+" + key,
+		"wrong hash":           name + "+00000000+" + key,
+		"line break in base64": name + "+" + hash + "+" + key[:10] + "\n" + key[10:],
+		"extra padding":        name + "+" + hash + "+" + key + "=",
+		"trailing space":       vkey + " ",
+		"control in name":      "reseller\u0085console+" + hash + "+" + key,
+		"space in name":        "reseller console+" + hash + "+" + key,
+		"signer key":           mustSignerKey(t, "x"),
+	} {
+		if _, err := auditlog.ParseVerifierKey(bad); err == nil {
+			t.Errorf("%s: ParseVerifierKey(%q) accepted", why, bad)
+		}
+	}
+	if _, _, err := auditlog.GenerateKey("bad\x7fname"); err == nil {
+		t.Error("GenerateKey accepts a name with a control character")
+	}
 }

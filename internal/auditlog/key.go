@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -21,6 +23,9 @@ const DefaultKeyName = "reseller-console"
 // GenerateKey returns a new Ed25519 signer key (secret) and its verifier key
 // (public), both in the text forms of golang.org/x/mod/sumdb/note.
 func GenerateKey(name string) (skey, vkey string, err error) {
+	if !ValidKeyName(name) {
+		return "", "", fmt.Errorf("generate key: %q is not a valid key name (non-empty, no '+', no spaces, no control characters)", name)
+	}
 	skey, vkey, err = note.GenerateKey(rand.Reader, name)
 	if err != nil {
 		return "", "", fmt.Errorf("generate key %q: %w", name, err)
@@ -103,6 +108,39 @@ func createKeyFile(path, name string) ([]byte, error) {
 		return nil, fmt.Errorf("signer key %s: %w", path, err)
 	}
 	return []byte(skey), nil
+}
+
+// ParseVerifierKey parses a verifier key, name+keyhash+base64(key), more
+// strictly than note.NewVerifier: the text is split at its first two '+'
+// (the base64 may hold more), the name must be a valid key name
+// (ValidKeyName), the key hash eight lowercase hex digits, and the base64
+// canonical (no line breaks, no stray padding bits), so that one key has
+// one text. The key must be Ed25519 and match its hash.
+func ParseVerifierKey(vkey string) (note.Verifier, error) {
+	name, rest, _ := strings.Cut(vkey, "+")
+	hash, key64, _ := strings.Cut(rest, "+")
+	switch {
+	case !ValidKeyName(name):
+		return nil, fmt.Errorf("verifier key %q: the name before the first '+' is not a valid key name", vkey)
+	case len(hash) != 8 || strings.Trim(hash, "0123456789abcdef") != "":
+		return nil, fmt.Errorf("verifier key %q: the key hash between the first two '+' is not 8 lowercase hex digits", vkey)
+	}
+	if _, err := strictBase64.DecodeString(key64); err != nil || strings.ContainsAny(key64, "\r\n") {
+		return nil, fmt.Errorf("verifier key %q: the key after the second '+' is not canonical standard base64", vkey)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("verifier key %q: %w", vkey, err)
+	}
+	return v, nil
+}
+
+// ValidKeyName reports whether name can name a key: non-empty UTF-8 with
+// no '+', no space (unicode.IsSpace) and no control character
+// (unicode.IsControl: U+0000-U+001F, U+007F and U+0080-U+009F).
+func ValidKeyName(name string) bool {
+	return name != "" && utf8.ValidString(name) && !strings.Contains(name, "+") &&
+		strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0
 }
 
 // keyID is how messages name a key: name+hash, as note prints it.

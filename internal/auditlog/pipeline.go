@@ -56,6 +56,7 @@ type entryItem struct {
 	account    int64 // as the record says
 	recSeq     int64 // as the record says
 	recErr     error // the record is not canonical
+	legacy     bool  // the record is a legacy record (CheckLegacyRecord)
 }
 
 type entryBatch struct {
@@ -221,6 +222,12 @@ func (b *entryBatch) prepare(it *entryItem, raw []byte, size int64) {
 	}
 	rec := b.recs[r0:]
 	it.account, it.recSeq, it.recErr = CheckRecord(rec)
+	it.legacy = false
+	if it.recErr != nil {
+		if a, s, ok := CheckLegacyRecord(rec); ok {
+			it.account, it.recSeq, it.recErr, it.legacy = a, s, nil, true
+		}
+	}
 	it.leaf = tlog.RecordHash(rec)
 	if it.seq < 1 || it.seq > size {
 		return

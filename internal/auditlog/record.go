@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -35,7 +36,23 @@ type record struct {
 
 // EncodeRecord returns the canonical record bytes of e: one line of compact
 // JSON without a trailing newline, with HTML characters not escaped.
+//
+// It refuses (EINVALID, naming the field) an entry it cannot encode
+// canonically: a string that is not valid UTF-8, which encoding/json would
+// silently turn into U+FFFD written as the non-canonical escape \ufffd, or a
+// time outside the years 0000-9999 of the record's time format. So whatever
+// EncodeRecord returns, DecodeRecord and CheckRecord accept.
 func EncodeRecord(e *reseller.Entry) ([]byte, error) {
+	if err := checkEncodable(e); err != nil {
+		return nil, err
+	}
+	return encodeRecord(e)
+}
+
+// encodeRecord is EncodeRecord without its checks: what versions before
+// them wrote, which for invalid UTF-8 is not canonical (see
+// CheckLegacyRecord).
+func encodeRecord(e *reseller.Entry) ([]byte, error) {
 	r := record{
 		V:       RecordVersion,
 		Account: e.AccountID,
@@ -53,6 +70,40 @@ func EncodeRecord(e *reseller.Entry) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ValidText reports whether s can be part of a record: whether it is valid
+// UTF-8. Every other string has a canonical encoding. Callers that take text
+// from outside (headers, form fields) check or clean it with this before it
+// reaches an entry, so that EncodeRecord never has to refuse.
+func ValidText(s string) bool { return utf8.ValidString(s) }
+
+// checkEncodable refuses what EncodeRecord cannot encode canonically.
+func checkEncodable(e *reseller.Entry) error {
+	for _, f := range [...]struct{ name, v string }{
+		{"action", string(e.Action)},
+		{"target.type", e.Target.Type},
+		{"target.email", e.Target.Email},
+		{"details.name", e.Details.Name},
+		{"details.pool_name", e.Details.PoolName},
+		{"details.product", e.Details.Product},
+		{"details.label", e.Details.Label},
+		{"details.reason", e.Details.Reason},
+		{"actor.email", e.Actor.Email},
+		{"actor.role", string(e.Actor.Role)},
+		{"actor.via", e.Actor.Via},
+		{"actor.ip", e.Actor.IP},
+		{"actor.user_agent", e.Actor.UserAgent},
+		{"actor.request_id", e.Actor.RequestID},
+	} {
+		if !ValidText(f.v) {
+			return reseller.Errorf(reseller.EINVALID, "Audit record field %s is not valid UTF-8.", f.name)
+		}
+	}
+	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
+		return reseller.Errorf(reseller.EINVALID, "Audit record time %s is outside the years 0000 to 9999.", e.Time.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // DecodeRecord parses record bytes into an entry (with Record set to b). It

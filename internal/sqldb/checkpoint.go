@@ -218,25 +218,27 @@ func (db *DB) WriteBundle(ctx context.Context, w io.Writer, f reseller.AuditFilt
 	if err != nil {
 		return err
 	}
-	return db.WriteAccountBundle(ctx, a.AccountID, w, f, since)
+	_, err = db.WriteAccountBundle(ctx, a.AccountID, w, f, since)
+	return err
 }
 
 // WriteAccountBundle writes a verification bundle of an account's entries
 // that f selects, against a checkpoint of the log as it is now, with a
-// consistency proof from size since (0 for none). For the operator.
-func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writer, f reseller.AuditFilter, since int64) error {
+// consistency proof from size since (0 for none). It returns how many
+// entries the bundle holds. For the operator.
+func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writer, f reseller.AuditFilter, since int64) (entries int, err error) {
 	f.Limit, f.Cursor, f.Order = 0, "", reseller.OrderAsc
 	if err := f.Validate(); err != nil {
-		return err
+		return 0, err
 	}
 	cp, err := db.AccountCheckpoint(ctx, accountID, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if since < 0 || since > cp.Size {
-		return reseller.Errorf(reseller.EINVALID, "Since must be between 1 and the log's size %d, not %d.", cp.Size, since)
+		return 0, reseller.Errorf(reseller.EINVALID, "Since must be between 0 (no consistency proof) and the log's size %d, not %d.", cp.Size, since)
 	}
-	return db.view(ctx, func(tx *Tx) error {
+	err = db.view(ctx, func(tx *Tx) error {
 		q, err := tx.newAuditQuery(ctx, accountID, &f)
 		if err != nil {
 			return err
@@ -246,6 +248,7 @@ func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writ
 		if err := tx.scanRows(ctx, q, reseller.OrderAsc, false, func(seq int64, _ []byte) error { seqs = append(seqs, seq); return nil }); err != nil {
 			return err
 		}
+		entries = len(seqs)
 		return auditlog.WriteBundle(w, auditlog.BundleInput{
 			Checkpoint:  []byte(cp.Note),
 			VerifierKey: cp.VerifierKey,
@@ -260,6 +263,7 @@ func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writ
 			Filter: describeFilter(&f),
 		})
 	})
+	return entries, err
 }
 
 // describeFilter says in words which entries a filter selects, for bundles.

@@ -52,7 +52,7 @@ type DB struct {
 	onInconsistent func(accountID int64, cause error)
 	witnesses      []*dbWitness // see witness.go
 	onWitnessError func(accountID int64, url string, err error)
-	nstmts      atomic.Int32
+	nstmts         atomic.Int32
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

@@ -35,7 +35,7 @@ type logState struct {
 	// noteKey is the verifier key note is known to be signed by; when the
 	// signing key was replaced, the note is signed again with the new one.
 	noteKey string
-	seen int64  // stored checkpoint rows up to this size have been examined; -1 for none
+	seen    int64 // stored checkpoint rows up to this size have been examined; -1 for none
 }
 
 func (db *DB) logState(accountID int64) *logState {

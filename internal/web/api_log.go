@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/resellerconsole/reseller"
@@ -64,12 +65,27 @@ func (p params) optionalSize(name string) (int64, error) {
 	return p.id(name)
 }
 
+// sinceSize reads a bundle's since parameter, an older tree size to prove
+// consistency from: 0, like absent, means no proof (the size of an empty
+// log, which every log extends), so it is accepted as well.
+func (p params) sinceSize() (int64, error) {
+	s := p.str("since")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, reseller.Errorf(reseller.EINVALID, "Parameter since %q is not a tree size (a whole number, 0 or more).", s)
+	}
+	return n, nil
+}
+
 func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) error {
 	f, _, err := auditFilter(r, reseller.OrderAsc)
 	if err != nil {
 		return err
 	}
-	since, err := query(r).optionalSize("since")
+	since, err := query(r).sinceSize()
 	if err != nil {
 		return err
 	}

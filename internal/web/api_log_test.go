@@ -60,6 +60,14 @@ func TestVerifiableLogAPI(t *testing.T) {
 		if sum.Entries != 3 || sum.Size != 9 || sum.SinceSize != 8 {
 			t.Fatalf("summary %+v", sum)
 		}
+		// since=0 is the empty log's size: no consistency proof, as if absent.
+		res = e.get(t, reseller.RoleAuditor, "/api/v1/audit/bundle?since=0")
+		if res.status != http.StatusOK {
+			t.Fatalf("bundle since=0: %d %s", res.status, res.body)
+		}
+		if sum, err := auditlog.VerifyBundle(bytes.NewReader(res.body), auditlog.VerifyOptions{VerifierKey: e.vkey}); err != nil || !sum.Complete || sum.SinceSize != 0 {
+			t.Fatalf("bundle since=0: %+v, %v", sum, err)
+		}
 		// The other account's bundle does not verify as this account's log.
 		res = e.do(t, req{method: "GET", path: "/api/v1/audit/bundle", token: e.otherToken})
 		if _, err := auditlog.VerifyBundle(bytes.NewReader(res.body), auditlog.VerifyOptions{VerifierKey: e.vkey, Origin: origin}); err == nil {
@@ -75,6 +83,8 @@ func TestVerifiableLogAPI(t *testing.T) {
 			{"/api/v1/audit/proof/consistency?from=9&to=3", reseller.EINVALID},
 			{"/api/v1/audit/proof/consistency?from=x", reseller.EINVALID},
 			{"/api/v1/audit/bundle?since=100", reseller.EINVALID},
+			{"/api/v1/audit/bundle?since=-1", reseller.EINVALID},
+			{"/api/v1/audit/bundle?since=x", reseller.EINVALID},
 			{"/api/v1/audit/bundle?action=client.exploded", reseller.EINVALID},
 		} {
 			e.get(t, reseller.RoleAuditor, tc.path).wantProblem(t, http.StatusBadRequest, tc.code)

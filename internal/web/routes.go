@@ -155,7 +155,7 @@ var (
 	qSize          = param{name: "size", typ: "integer", desc: "Tree size to prove against; the log as it is now by default."}
 	qFrom          = param{name: "from", typ: "integer", desc: "The older tree size."}
 	qTo            = param{name: "to", typ: "integer", desc: "The newer tree size; the log as it is now by default."}
-	qSince         = param{name: "since", typ: "integer", desc: "An older tree size (from a checkpoint the auditor kept) to prove consistency from."}
+	qSince         = param{name: "since", typ: "integer", desc: "An older tree size (from a checkpoint the auditor kept) to prove consistency from; 0 or absent for no consistency proof."}
 	qFormat        = param{name: "format", typ: "string", enum: []string{"csv", "jsonl"}, desc: "csv by default."}
 )
 
