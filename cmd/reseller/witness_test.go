@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -204,4 +205,34 @@ func flipSignature(t *testing.T, line []byte) []byte {
 	}
 	sig[30] ^= 1
 	return []byte("— " + name + " " + base64.StdEncoding.EncodeToString(sig) + "\n")
+}
+
+// TestServeWithWitness: `reseller serve --witness` sends its checkpoints to
+// a running `reseller witness serve`, and the bundles it serves carry the
+// witness's cosignature, which `audit verify --witness-key` requires.
+func TestServeWithWitness(t *testing.T) {
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, "reseller.db")
+	p := provision(t, dsn)
+	someHistory(t, p)
+	logKey := strings.TrimSpace(mustCLI(t, "", "--db", dsn, "key", "show").stdout)
+	wdb := filepath.Join(dir, "witness.db")
+	w := startServe(t, "witness", "serve", "--db", wdb, "--log-key", logKey)
+	wkey := oneLine(t, witnessKeyLine, mustCLI(t, "", "witness", "key", "--db", wdb).stdout)
+
+	s := startServe(t, "--db", dsn, "serve", "--witness", w.url, "--witness-key", wkey)
+	code, body := get(t, s.url+"/api/v1/audit/bundle", p.token)
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/v1/audit/bundle = %d %s", code, body)
+	}
+	bundle := filepath.Join(dir, "bundle.json")
+	os.WriteFile(bundle, []byte(body), 0o644)
+	r := mustCLI(t, "", "audit", "verify", bundle, "--key", logKey, "--witness-key", wkey)
+	if !strings.Contains(r.stdout, "; cosigned by ") {
+		t.Fatalf("verify --witness-key: %q", r.stdout)
+	}
+	// A witness key without its witness is a usage error.
+	if r := invoke(t, "", "--db", dsn, "serve", "--witness-key", wkey); r.code != exitUsage {
+		t.Fatalf("serve --witness-key alone: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
