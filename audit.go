@@ -3,6 +3,7 @@ package reseller
 import (
 	"context"
 	"io"
+	"net/mail"
 	"strings"
 	"time"
 )
@@ -276,7 +277,7 @@ type LogService interface {
 // lower-cased. EINVALID for an empty, spaced or over-long value.
 func EmailPattern(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if e, err := NormalizeEmail(s); err == nil && !strings.Contains(s, "*") {
+	if e, ok := wholeEmail(s); ok && !strings.Contains(s, "*") {
 		return e, nil
 	}
 	switch {
@@ -292,6 +293,20 @@ func EmailPattern(s string) (string, error) {
 		s = "*" + s + "*"
 	}
 	return s, nil
+}
+
+// wholeEmail reports whether s is a whole address, and returns it as
+// stored: in the form NormalizeEmail gives, or lower-cased for an address
+// stored before today's rules (a non-ASCII local part, say).
+func wholeEmail(s string) (string, bool) {
+	if e, err := NormalizeEmail(s); err == nil {
+		return e, true
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", false
+	}
+	return strings.ToLower(s), true
 }
 
 // IsPattern reports whether an email filter value is a pattern (see EmailPattern).

@@ -2,8 +2,6 @@ package reseller
 
 import (
 	"context"
-	"net/mail"
-	"strings"
 	"time"
 )
 
@@ -43,23 +41,6 @@ const MaxNameLen = 200
 
 // MaxReasonLen is the longest free-text reason accepted.
 const MaxReasonLen = 1000
-
-// NormalizeEmail validates an email address and returns it trimmed and
-// lower-cased. Returns EINVALID naming the problem.
-func NormalizeEmail(email string) (string, error) {
-	e := strings.TrimSpace(email)
-	switch {
-	case e == "":
-		return "", Errorf(EINVALID, "Email is required.")
-	case len(e) > MaxEmailLen:
-		return "", Errorf(EINVALID, "Email is longer than %d characters.", MaxEmailLen)
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
-		return "", Errorf(EINVALID, "Email %q is not a valid address.", e)
-	}
-	return strings.ToLower(e), nil
-}
 
 // ClientAction is something done to a client; see ClientStatus.Check.
 type ClientAction string

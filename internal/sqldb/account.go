@@ -2,21 +2,21 @@ package sqldb
 
 import (
 	"context"
-	"strings"
 
 	"github.com/resellerconsole/reseller"
 )
 
 // CreateAccount creates an account and its empty audit log. EINVALID.
 func (db *DB) CreateAccount(ctx context.Context, name string) (*reseller.Account, error) {
-	name = strings.TrimSpace(name)
+	name, err := reseller.CleanText("Account name", name, reseller.MaxNameLen)
+	if err != nil {
+		return nil, err
+	}
 	if name == "" {
 		return nil, reseller.Errorf(reseller.EINVALID, "Account name is required.")
-	} else if len(name) > reseller.MaxNameLen {
-		return nil, reseller.Errorf(reseller.EINVALID, "Account name is longer than %d characters.", reseller.MaxNameLen)
 	}
 	a := &reseller.Account{Name: name}
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		a.CreatedAt = tx.now
 		if err := tx.queryRow(ctx, "INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING id",
 			name, micros(tx.now)).Scan(&a.ID); err != nil {

@@ -26,14 +26,6 @@ func (tx *Tx) lockClient(ctx context.Context, accountID, id int64) (*reseller.Cl
 	return c, notFound(err, "Client", id)
 }
 
-func cleanText(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > max {
-		return "", reseller.Errorf(reseller.EINVALID, "%s is longer than %d characters.", field, max)
-	}
-	return s, nil
-}
-
 // CreateClient onboards a client and records client.created.
 func (db *DB) CreateClient(ctx context.Context, email, name string) (*reseller.Client, error) {
 	a, err := reseller.Authorize(ctx, reseller.PermManageClients)
@@ -43,7 +35,7 @@ func (db *DB) CreateClient(ctx context.Context, email, name string) (*reseller.C
 	if email, err = reseller.NormalizeEmail(email); err != nil {
 		return nil, err
 	}
-	if name, err = cleanText("Name", name, reseller.MaxNameLen); err != nil {
+	if name, err = reseller.CleanText("Name", name, reseller.MaxNameLen); err != nil {
 		return nil, err
 	}
 	var c *reseller.Client
@@ -99,7 +91,11 @@ func (db *DB) ListClients(ctx context.Context, f reseller.ClientFilter) ([]*rese
 		q += " AND c.status = ?"
 		args = append(args, f.Status)
 	}
-	if s := strings.ToLower(strings.TrimSpace(f.Search)); s != "" {
+	search, err := reseller.CleanSearch("Search", f.Search)
+	if err != nil {
+		return nil, "", err
+	}
+	if s := strings.ToLower(search); s != "" {
 		q += ` AND (lower(c.email) LIKE ? ESCAPE '\' OR lower(c.name) LIKE ? ESCAPE '\')`
 		like := "%" + escapeLike(s) + "%"
 		args = append(args, like, like)
@@ -129,7 +125,7 @@ func escapeLike(s string) string {
 
 // SuspendClient suspends an active client and records client.suspended.
 func (db *DB) SuspendClient(ctx context.Context, id int64, reason string) (*reseller.Client, error) {
-	reason, err := cleanText("Reason", reason, reseller.MaxReasonLen)
+	reason, err := reseller.CleanText("Reason", reason, reseller.MaxReasonLen)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func (db *DB) AllocateLicense(ctx context.Context, clientID, poolID int64, label
 	if err != nil {
 		return nil, err
 	}
-	if label, err = cleanText("Label", label, reseller.MaxLabelLen); err != nil {
+	if label, err = reseller.CleanText("Label", label, reseller.MaxLabelLen); err != nil {
 		return nil, err
 	}
 	var l *reseller.License
@@ -77,7 +77,7 @@ func (db *DB) RevokeLicense(ctx context.Context, id int64, reason string) (*rese
 	if err != nil {
 		return nil, err
 	}
-	if reason, err = cleanText("Reason", reason, reseller.MaxReasonLen); err != nil {
+	if reason, err = reseller.CleanText("Reason", reason, reseller.MaxReasonLen); err != nil {
 		return nil, err
 	}
 	var l *reseller.License

@@ -28,13 +28,13 @@ func checkCapacity(c int) error {
 // CreatePool creates a pool in an account, for the platform operator.
 // EINVALID, ENOTFOUND (account).
 func (db *DB) CreatePool(ctx context.Context, accountID int64, name, product string, capacity int) (*reseller.Pool, error) {
-	name, err := cleanText("Pool name", name, reseller.MaxNameLen)
+	name, err := reseller.CleanText("Pool name", name, reseller.MaxNameLen)
 	if err != nil {
 		return nil, err
 	} else if name == "" {
 		return nil, reseller.Errorf(reseller.EINVALID, "Pool name is required.")
 	}
-	if product, err = cleanText("Product", product, reseller.MaxNameLen); err != nil {
+	if product, err = reseller.CleanText("Product", product, reseller.MaxNameLen); err != nil {
 		return nil, err
 	} else if product == "" {
 		product = reseller.DefaultProduct

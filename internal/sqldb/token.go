@@ -22,15 +22,16 @@ const tokenTouchEvery = time.Minute
 // PermManageTeam in the user's account; without one the caller is the
 // operator. EINVALID, ENOTFOUND, EFORBIDDEN.
 func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (*reseller.Token, string, error) {
-	name = strings.TrimSpace(name)
+	name, err := reseller.CleanText("Token name", name, reseller.MaxNameLen)
+	if err != nil {
+		return nil, "", err
+	}
 	if name == "" {
 		name = "API token"
-	} else if len(name) > reseller.MaxNameLen {
-		return nil, "", reseller.Errorf(reseller.EINVALID, "Token name is longer than %d characters.", reseller.MaxNameLen)
 	}
 	t := &reseller.Token{UserID: userID, Name: name}
 	secret, hash := newSecret(TokenPrefix)
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		q := "SELECT account_id FROM users WHERE id = ?"
 		args := []any{userID}
 		actor, err := teamActor(ctx, 0)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -50,6 +51,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 		// encoding/json would quietly turn the bad bytes into U+FFFD.
 		return reseller.Errorf(reseller.EINVALID, "%s is not valid UTF-8 text.", invalidUTF8Field(body))
 	}
+	if err := exactKeys(body, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -59,6 +63,46 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) er
 		return reseller.Errorf(reseller.EINVALID, "The body must hold exactly one JSON value; more follows at byte %d.", dec.InputOffset())
 	}
 	return nil
+}
+
+// exactKeys refuses a key that names a field of v only when case is
+// ignored: encoding/json would take "EMAIL" for "email", so that two bodies
+// that differ in case would mean the same (and the last of two would win).
+func exactKeys(body []byte, v any) error {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return nil // the decoder below names the problem
+	}
+	names := jsonNames(v)
+	for k := range m {
+		if slices.Contains(names, k) {
+			continue
+		}
+		for _, n := range names {
+			if strings.EqualFold(k, n) {
+				return reseller.Errorf(reseller.EINVALID, "Unknown field %q; field names are case-sensitive: did you mean %q?", k, n)
+			}
+		}
+	}
+	return nil
+}
+
+// jsonNames lists the JSON field names of the struct v points to.
+func jsonNames(v any) []string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var names []string
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // invalidUTF8Field names the field of a JSON object whose bytes are not
