@@ -178,9 +178,12 @@ func (db *DB) RemoveUser(ctx context.Context, userID int64) error {
 	})
 }
 
-// SetPassword sets a user's password. With an actor in ctx it must be the
-// user themself; without one the caller is the operator or a verified
-// set-password link. EINVALID for a password that is too short or too long.
+// SetPassword sets a user's password and ends every session of the user:
+// whoever knew the old password is signed out (the console starts a new
+// session for the browser that made the change). With an actor in ctx it
+// must be the user themself; without one the caller is the operator or a
+// verified set-password link. EINVALID for a password that is too short or
+// too long.
 func (db *DB) SetPassword(ctx context.Context, userID int64, password string) error {
 	if a := reseller.ActorFrom(ctx); a != nil && a.UserID != userID {
 		return reseller.Errorf(reseller.EFORBIDDEN, "You can only set your own password.")
@@ -197,7 +200,8 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, password string) er
 		if n, _ := r.RowsAffected(); n == 0 {
 			return reseller.Errorf(reseller.ENOTFOUND, "User %d not found.", userID)
 		}
-		return nil
+		_, err = tx.exec(ctx, "DELETE FROM sessions WHERE user_id = ?", userID)
+		return err
 	})
 }
 

@@ -2,8 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +61,7 @@ type viewer struct {
 	Loc         *time.Location
 	Pinned      bool   // the zone is the one set in settings
 	BrowserZone string // the zone the browser reported, "" if none
+	session     string // names the session (a hash of its secret) for rate limits
 }
 
 // Can reports whether the viewer's role has the permission named by one of
@@ -118,6 +123,18 @@ func (s *Server) console(pattern string, kind int, h consoleFunc) http.Handler {
 		if v != nil {
 			r = r.WithContext(context.WithValue(reseller.NewContext(r.Context(), v.Actor), viewerKey{}, v))
 		}
+		// Console requests are limited like the API's: per session, or per
+		// address for the signed-out (sign-in, set-password links).
+		key := "console ip " + s.clientIP(r)
+		if v != nil {
+			key = "console session " + v.session
+		}
+		if wait := s.limits.take(key, time.Now()); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.pageError(w, r, reseller.Errorf(reseller.ERATELIMITED, "Too many requests; wait %d s and try again.", secs))
+			return
+		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 			if err := r.ParseForm(); err != nil {
@@ -170,7 +187,8 @@ func (s *Server) viewerOf(r *http.Request) (*viewer, error) {
 	info := infoFrom(ctx)
 	a.IP, a.UserAgent, a.RequestID = s.clientIP(r), headerText(r.UserAgent(), maxUserAgentLen), info.id
 	info.actorID = a.UserID
-	v := &viewer{Actor: a, Loc: time.UTC}
+	sum := sha256.Sum256([]byte(c.Value))
+	v := &viewer{Actor: a, Loc: time.UTC, session: hex.EncodeToString(sum[:8])}
 	if v.Account, err = s.store.FindAccountByID(ctx, a.AccountID); err != nil {
 		return nil, err
 	}

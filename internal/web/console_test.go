@@ -111,6 +111,11 @@ func TestConsoleSignInNext(t *testing.T) {
 			"//evil.example/x":             "/clients",
 			"/\\evil.example":              "/clients",
 			"https://evil.example/":        "/clients",
+			"/\t/evil.example":             "/clients",
+			"/\n/evil.example":             "/clients",
+			"/a\\b":                        "/clients",
+			"/\u0085/evil.example":         "/clients",
+			"/%09/evil.example":            "/%09/evil.example",
 			"":                             "/clients",
 		} {
 			v := e.visitor(t)
@@ -133,24 +138,31 @@ func TestConsoleSignInRateLimit(t *testing.T) {
 		for range 5 {
 			attacker.post("/signin", form("email", "operator@acme.test", "password", "guess guess guess")).want(http.StatusUnauthorized)
 		}
-		// The right password is refused too, now, from anywhere, for any
-		// user of the account...
+		// The user is locked, from anywhere, even with the right password...
 		const msg = "Too many failed sign-ins; try again in 3 minutes."
-		for _, v := range []*visitor{attacker, from("198.51.100.7")} {
-			res := v.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
-			if res.header.Get("Retry-After") == "" {
-				t.Fatal("no Retry-After")
-			}
+		res := from("198.51.100.7").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
+		if res.header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After")
 		}
-		// ...and from the attacker's address for any account, even unknown emails.
-		attacker.post("/signin", form("email", "op@other.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
+		// ...but not their team: another user of the account signs in.
+		from("198.51.100.7").post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/clients")
+		// The attacker's address is locked for every email, known or not.
+		attacker.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
+		attacker.post("/signin", form("email", "nobody@acme.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
+		// An unknown email is limited exactly like a known user: the answers
+		// do not tell who is on the team.
+		prober := from("192.0.2.44")
+		for range 5 {
+			prober.post("/signin", form("email", "ghost@acme.test", "password", "guess guess guess")).want(http.StatusUnauthorized, "do not match")
+		}
+		from("192.0.2.45").post("/signin", form("email", "ghost@acme.test", "password", "guess guess guess")).want(http.StatusTooManyRequests, msg)
 		// A user of another account from another address is not affected.
 		other := from("192.0.2.33")
 		other.post("/signin", form("email", "op@other.test", "password", "wrong but allowed")).want(http.StatusUnauthorized)
 		// The allowance comes back over time: one attempt per 3 minutes.
 		e.clock.Add(3 * time.Minute)
-		from("198.51.100.7").post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/clients")
-		from("198.51.100.7").post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/clients")
+		from("198.51.100.8").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).redirects("/clients")
+		from("198.51.100.8").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).redirects("/clients")
 	})
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -70,7 +69,7 @@ func (s *Server) changePasswordForm(w http.ResponseWriter, r *http.Request) erro
 	if pw != r.PostForm.Get("confirm") {
 		return bad(http.StatusBadRequest, "The two new passwords are not the same. Type the same password twice.")
 	}
-	keys := []string{"ip " + s.clientIP(r), fmt.Sprintf("account %d", v.Actor.AccountID)}
+	keys := loginKeys(s.clientIP(r), v.Actor.Email)
 	now := s.now()
 	if wait := s.logins.wait(now, keys...); wait > 0 {
 		return bad(http.StatusTooManyRequests, "Too many failed sign-ins; try again in "+plural(minutes(wait), "minute", "minutes")+".")
@@ -86,7 +85,12 @@ func (s *Server) changePasswordForm(w http.ResponseWriter, r *http.Request) erro
 	} else if err != nil {
 		return err
 	}
-	return redirect(w, r, "/settings", "Your password is changed.")
+	// Every session of the user ended with the change, elsewhere too; this
+	// browser gets a new one.
+	if err := s.startSession(w, r, v.Actor.UserID); err != nil {
+		return err
+	}
+	return redirect(w, r, "/settings", "Your password is changed. You are signed out everywhere else.")
 }
 
 // signOutEverywhere ends all of the viewer's sessions, this one included.

@@ -40,17 +40,17 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if email == "" || password == "" {
 		return fail(http.StatusBadRequest, "Enter your email and your password.")
 	}
-	keys := []string{"ip " + s.clientIP(r), "email " + strings.ToLower(truncate(email, reseller.MaxEmailLen))}
-	if u, err := s.store.FindUserByEmail(ctx, email); err == nil {
-		keys[1] = fmt.Sprintf("account %d", u.AccountID)
-	}
+	keys := loginKeys(s.clientIP(r), email)
 	now := s.now()
+	u, err := s.store.CheckPassword(ctx, email, password)
 	if wait := s.logins.wait(now, keys...); wait > 0 {
+		// Refused after the same password check as any other attempt, and
+		// whatever its outcome: a locked user, a known one and an unknown
+		// email all take as long and answer alike.
 		n := minutes(wait)
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		return fail(http.StatusTooManyRequests, fmt.Sprintf("Too many failed sign-ins; try again in %s.", plural(n, "minute", "minutes")))
 	}
-	u, err := s.store.CheckPassword(ctx, email, password)
 	if reseller.ErrorCode(err) == reseller.EUNAUTHORIZED {
 		s.logins.fail(now, keys...)
 		return fail(http.StatusUnauthorized, "That email and password do not match. Check both and try again.")
@@ -64,14 +64,34 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	secret, err := s.store.CreateSession(ctx, u.ID, s.clientIP(r), truncate(r.UserAgent(), maxUserAgentLen))
+	if err := s.startSession(w, r, u.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+	return nil
+}
+
+// startSession starts a session for the user and gives this browser its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
+	secret, err := s.store.CreateSession(r.Context(), userID, s.clientIP(r), headerText(r.UserAgent(), maxUserAgentLen))
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(sessionMaxAge.Seconds()),
 		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 	return nil
+}
+
+// loginKeys are what failed sign-ins are counted against: the client's
+// address and the user (by email, whether or not such a user exists), never
+// the account, so that one user's lock does not lock their team out and
+// does not tell who is on it.
+func loginKeys(ip, email string) []string {
+	e, err := reseller.NormalizeEmail(email)
+	if err != nil {
+		e = strings.ToLower(truncate(email, reseller.MaxEmailLen))
+	}
+	return []string{"ip " + ip, "user " + e}
 }
 
 // sessionMaxAge is how long the browser keeps the cookie; the store ends
@@ -93,9 +113,21 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 // safeNext returns where to go after signing in: a path on this site, never
 // another site ("//evil.example" or "/\evil.example" would be one).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || next == "/signin" || strings.HasPrefix(next, "/signin?") {
-		return "/clients"
+	const home = "/clients"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
+		next == "/signin" || strings.HasPrefix(next, "/signin?") {
+		return home
+	}
+	for _, r := range next {
+		// A browser drops tabs and newlines from a URL, and some treat other
+		// controls as nothing: "/\t/evil.example" would become "//evil.example".
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == ' ' {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
 	}
 	return next
 }
