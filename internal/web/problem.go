@@ -31,7 +31,7 @@ const problemTypePrefix = "urn:reseller:problem:"
 // become HTTP statuses. Internal errors get a generic detail.
 func problemOf(err error) Problem {
 	code, detail := reseller.ErrorCode(err), reseller.ErrorMessage(err)
-	var qe *QueryError
+	var qe *reseller.QueryError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &qe):
