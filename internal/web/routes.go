@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -119,7 +120,7 @@ type route struct {
 	desc         string
 	public       bool    // no token needed
 	query        []param // path parameters come from the path
-	body         any     // request body type (zero value), nil for none
+	body         any     // request body type (zero value), nil for none; handlers read it with routeBody
 	bodyOptional bool
 	status       int      // success status, 200 if 0
 	resp         any      // JSON response type (zero value)
@@ -201,7 +202,7 @@ func (s *Server) handle(rt *route) http.Handler {
 				// neither Origin nor Sec-Fetch-Site, so they pass.
 				return reseller.Errorf(reseller.EFORBIDDEN, "Cross-origin requests from a browser are refused.")
 			}
-			return rt.run(w, r)
+			return rt.run(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 		}()
 		switch {
 		case err != nil && started(w):
