@@ -3,7 +3,6 @@ package reseller
 import (
 	"context"
 	"io"
-	"net/mail"
 	"strings"
 	"time"
 )
@@ -51,13 +50,18 @@ func ParseAction(s string) (Action, error) {
 	return a, nil
 }
 
-func actionList() string {
-	s := make([]string, len(Actions))
-	for i, a := range Actions {
+// ActionStrings returns the ids of actions, in order: what a store, a
+// metric label or a list of choices takes.
+func ActionStrings(as []Action) []string {
+	s := make([]string, len(as))
+	for i, a := range as {
 		s[i] = string(a)
 	}
-	return strings.Join(s, ", ")
+	return s
 }
+
+// actionList names every action, for messages.
+func actionList() string { return strings.Join(ActionStrings(Actions), ", ") }
 
 // Target is what an entry's action applied to: always a client, with its
 // email as it was when the action happened.
@@ -104,90 +108,6 @@ type Entry struct {
 	Record    []byte     `json:"-"`
 }
 
-// Order of a listing.
-const (
-	OrderDesc = "desc" // newest first, the default
-	OrderAsc  = "asc"  // oldest first, for timelines
-)
-
-// AuditFilter selects entries of the actor's account. Empty fields match all.
-// Emails match exactly, case-insensitively. From is inclusive, To exclusive.
-type AuditFilter struct {
-	Actions    []Action
-	NotActions []Action
-	Targets    []string
-	NotTargets []string
-	Actors     []string
-	NotActors  []string
-	ClientID   int64
-	From, To   time.Time
-	Order      string
-	Cursor     string
-	Limit      int
-}
-
-// Validate checks a filter and normalises its emails. EINVALID names the problem.
-func (f *AuditFilter) Validate() error {
-	for _, as := range [][]Action{f.Actions, f.NotActions} {
-		for _, a := range as {
-			if !a.Valid() {
-				return Errorf(EINVALID, "Unknown action %q; use one of %s.", a, actionList())
-			}
-		}
-	}
-	for _, es := range []*[]string{&f.Targets, &f.NotTargets, &f.Actors, &f.NotActors} {
-		for i, e := range *es {
-			(*es)[i] = strings.ToLower(strings.TrimSpace(e))
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return Errorf(EINVALID, "The time range is empty: from (%s) is not before to (%s).",
-			f.From.UTC().Format(time.RFC3339), f.To.UTC().Format(time.RFC3339))
-	}
-	switch f.Order {
-	case "":
-		f.Order = OrderDesc
-	case OrderAsc, OrderDesc:
-	default:
-		return Errorf(EINVALID, "Order must be %q or %q, not %q.", OrderAsc, OrderDesc, f.Order)
-	}
-	return CheckLimit(&f.Limit)
-}
-
-// CheckLimit defaults a zero page size and refuses one out of range (EINVALID).
-func CheckLimit(limit *int) error {
-	switch {
-	case *limit == 0:
-		*limit = DefaultPageSize
-	case *limit < 1 || *limit > MaxPageSize:
-		return Errorf(EINVALID, "Limit must be between 1 and %d, not %d.", MaxPageSize, *limit)
-	}
-	return nil
-}
-
-// Bucket sizes for counts per period.
-const (
-	BucketDay     = "day"
-	BucketWeek    = "week" // weeks start on Monday
-	BucketMonth   = "month"
-	BucketQuarter = "quarter"
-)
-
-// BucketCount is the number of entries in the period starting at Start.
-type BucketCount struct {
-	Start time.Time `json:"start"`
-	Count int64     `json:"count"`
-}
-
-// AuditCount is the number of entries a filter matches, and optionally per period.
-type AuditCount struct {
-	Total   int64         `json:"total"`
-	Buckets []BucketCount `json:"buckets"`
-}
-
-// MaxBuckets bounds how many periods one count may return.
-const MaxBuckets = 1000
-
 // AuditService reads the actor's account's audit log. Nothing in the product
 // writes to the log except the actions themselves.
 type AuditService interface {
@@ -202,28 +122,6 @@ type AuditService interface {
 	// ExportRecords is ExportEntries for the record bytes alone, without
 	// decoding them: the JSON Lines export.
 	ExportRecords(ctx context.Context, f AuditFilter, fn func(record []byte) error) error
-}
-
-// ParseTimeBound parses a from/to bound: an RFC 3339 time, or a date
-// (2006-01-02) taken in loc. A date as an upper bound (end) means the end of
-// that day, so "to=2026-09-30" includes all of September 30. EINVALID names
-// the field and the accepted forms.
-func ParseTimeBound(field, s string, loc *time.Location, end bool) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	d, err := time.ParseInLocation(time.DateOnly, s, loc)
-	if err != nil {
-		return time.Time{}, Errorf(EINVALID, "%s %q is not a date (2006-01-02) or an RFC 3339 time (2006-01-02T15:04:05Z).", field, s)
-	}
-	if end {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d.UTC(), nil
 }
 
 // Checkpoint is a signed statement of an account's log: its size and Merkle
@@ -269,45 +167,3 @@ type LogService interface {
 	// with a consistency proof from size since when it is not 0.
 	WriteBundle(ctx context.Context, w io.Writer, f AuditFilter, since int64) error
 }
-
-// EmailPattern reads a target or performed-by search: a whole email address
-// matches exactly (returned normalised); anything else is a pattern, where *
-// stands for any run of characters and a value without * matches anywhere in
-// the address ("acme" finds bob@acme.test). Patterns come back with their *s,
-// lower-cased. EINVALID for an empty, spaced or over-long value.
-func EmailPattern(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if e, ok := wholeEmail(s); ok && !strings.Contains(s, "*") {
-		return e, nil
-	}
-	switch {
-	case s == "" || strings.Trim(s, "*") == "":
-		return "", Errorf(EINVALID, "Give part of an email address to search for.")
-	case len(s) > MaxEmailLen:
-		return "", Errorf(EINVALID, "Search %q is longer than %d characters.", s, MaxEmailLen)
-	case strings.ContainsAny(s, " \t\r\n\"<>,;"):
-		return "", Errorf(EINVALID, "Search %q has characters no email address has.", s)
-	}
-	s = strings.ToLower(s)
-	if !strings.Contains(s, "*") {
-		s = "*" + s + "*"
-	}
-	return s, nil
-}
-
-// wholeEmail reports whether s is a whole address, and returns it as
-// stored: in the form NormalizeEmail gives, or lower-cased for an address
-// stored before today's rules (a non-ASCII local part, say).
-func wholeEmail(s string) (string, bool) {
-	if e, err := NormalizeEmail(s); err == nil {
-		return e, true
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", false
-	}
-	return strings.ToLower(s), true
-}
-
-// IsPattern reports whether an email filter value is a pattern (see EmailPattern).
-func IsPattern(s string) bool { return strings.Contains(s, "*") }

@@ -7,6 +7,7 @@ package reseller
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -37,3 +38,10 @@ const MaxPageSize = 500
 
 // DefaultPageSize is used when a list request gives no limit.
 const DefaultPageSize = 50
+
+// ParseID reads the id of a stored thing (client, license, user...): a
+// positive decimal integer. Callers say in their own words what was wrong.
+func ParseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/export"
-	"github.com/resellerconsole/reseller/internal/web"
 )
 
 type auditCmd struct {
@@ -29,7 +28,7 @@ type auditExportCmd struct {
 	Actor  []string `sep:"none" placeholder:"EMAIL" help:"Only entries performed by the user with this email (repeatable)."`
 	Client int64    `placeholder:"ID" help:"Only entries about the client with this id."`
 	From   string   `placeholder:"TIME" help:"Only entries at or after TIME: a date (2026-07-01, midnight in --tz) or an RFC 3339 time."`
-	To     string   `placeholder:"TIME" help:"Only entries before TIME; a date includes that whole day (in --tz)."`
+	To     string   `placeholder:"TIME" help:"Only entries before TIME: an RFC 3339 time is excluded, a date includes that whole day (in --tz); the same rule as the API's to= and the query's created:A..B."`
 	TZ     string   `name:"tz" default:"UTC" placeholder:"ZONE" help:"IANA time zone for the dates of --from and --to, e.g. Europe/Berlin (default UTC)."`
 	Order  string   `enum:"asc,desc" default:"asc" help:"asc: oldest first, in log order; desc: newest first."`
 	Query  string   `short:"q" placeholder:"QUERY" help:"Select with the console's query syntax instead of the flags above, e.g. 'action:client.suspended created:2026-07-01..2026-09-30 -actor:bot@acme.test' (dates in --tz)."`
@@ -52,16 +51,12 @@ Examples:
   reseller audit export --account 1 --format bundle --since 1200 --out q3.bundle.json`
 }
 
-// entryWriter is what the export package's CSV and JSON Lines writers do.
-type entryWriter interface {
-	Write(*reseller.Entry) error
-	Flush() error
-}
-
 func (c *auditExportCmd) filter() (reseller.AuditFilter, error) {
-	loc, err := time.LoadLocation(c.TZ)
-	if err != nil || c.TZ == "Local" {
-		return reseller.AuditFilter{}, reseller.Errorf(reseller.EINVALID, "Time zone %q is not a known IANA zone such as Europe/Berlin.", c.TZ)
+	loc, err := time.UTC, error(nil)
+	if c.TZ != "" {
+		if loc, err = reseller.LoadZone(c.TZ); err != nil {
+			return reseller.AuditFilter{}, err
+		}
 	}
 	if c.Query != "" {
 		// One way to say it at a time: merging a query with flags would
@@ -69,7 +64,7 @@ func (c *auditExportCmd) filter() (reseller.AuditFilter, error) {
 		if len(c.Action)+len(c.Target)+len(c.Actor) > 0 || c.Client != 0 || c.From != "" || c.To != "" {
 			return reseller.AuditFilter{}, reseller.Errorf(reseller.EINVALID, "Give either --query or the filter flags (--action, --target, --actor, --client, --from, --to), not both.")
 		}
-		f, err := web.ParseAuditQuery(c.Query, loc)
+		f, err := reseller.ParseAuditQuery(c.Query, loc)
 		if err != nil {
 			return f, reseller.Errorf(reseller.EINVALID, "Query: %v.", err)
 		}
@@ -135,7 +130,7 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 		}()
 		w = tmp
 	}
-	var ew entryWriter
+	var ew export.Writer
 	n := 0
 	switch c.Format {
 	case "bundle":
@@ -150,15 +145,7 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 		ew = export.NewCSV(w)
 	}
 	if ctx != nil { // an account without users has an empty log
-		if j, ok := ew.(*export.JSONL); ok {
-			err = db.ExportRecords(ctx, f, func(rec []byte) error { n++; return j.WriteRecord(rec) })
-		} else {
-			err = db.ExportEntries(ctx, f, func(en *reseller.Entry) error {
-				n++
-				return ew.Write(en)
-			})
-		}
-		if err != nil {
+		if n, err = export.Stream(ctx, db, f, ew); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"testing"
@@ -120,5 +121,53 @@ func TestWriteErrors(t *testing.T) {
 	j.Write(entry(1))
 	if err := j.Flush(); err == nil {
 		t.Error("JSONL Flush hid a write error")
+	}
+}
+
+// source is a store of two entries for Stream.
+type source struct{ entries, records int }
+
+func (s *source) ExportEntries(_ context.Context, _ reseller.AuditFilter, fn func(*reseller.Entry) error) error {
+	for i := range 2 {
+		s.entries++
+		if err := fn(&reseller.Entry{Seq: int64(i + 1), Action: reseller.ActionClientCreated, Record: []byte(`{"seq":1}`)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *source) ExportRecords(_ context.Context, _ reseller.AuditFilter, fn func([]byte) error) error {
+	for range 2 {
+		s.records++
+		if err := fn([]byte(`{"seq":1}`)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stream gives JSON Lines the record bytes alone and CSV whole entries.
+func TestStream(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		w                func(*bytes.Buffer) export.Writer
+		entries, records int
+	}{
+		{"JSONL", func(b *bytes.Buffer) export.Writer { return export.NewJSONL(b) }, 0, 2},
+		{"CSV", func(b *bytes.Buffer) export.Writer { return export.NewCSV(b) }, 2, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			src := &source{}
+			w := tc.w(&b)
+			n, err := export.Stream(context.Background(), src, reseller.AuditFilter{}, w)
+			if err != nil || w.Flush() != nil {
+				t.Fatal(err)
+			}
+			if n != 2 || src.entries != tc.entries || src.records != tc.records {
+				t.Fatalf("wrote %d; read %d entries and %d records, want %d and %d", n, src.entries, src.records, tc.entries, tc.records)
+			}
+		})
 	}
 }

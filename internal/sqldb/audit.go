@@ -62,6 +62,9 @@ func (tx *Tx) newAuditQuery(ctx context.Context, accountID int64, f *reseller.Au
 			return nil, err
 		}
 	}
+	if f.None {
+		q.hi = q.lo // an empty range of seqs: nothing to read
+	}
 	q.where.WriteString("account_id = ?")
 	q.args = append(q.args, accountID)
 	in := func(col string, not bool, vals []string) {
@@ -83,15 +86,8 @@ func (tx *Tx) newAuditQuery(ctx context.Context, accountID int64, f *reseller.Au
 		}
 		q.where.WriteString(")")
 	}
-	actions := func(as []reseller.Action) []string {
-		s := make([]string, len(as))
-		for i, a := range as {
-			s[i] = string(a)
-		}
-		return s
-	}
-	in("action", false, actions(f.Actions))
-	in("action", true, actions(f.NotActions))
+	in("action", false, reseller.ActionStrings(f.Actions))
+	in("action", true, reseller.ActionStrings(f.NotActions))
 	q.emails("target_email", false, f.Targets, in)
 	q.emails("target_email", true, f.NotTargets, in)
 	q.emails("actor_email", false, f.Actors, in)

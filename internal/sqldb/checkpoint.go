@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
@@ -260,46 +259,8 @@ func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writ
 				return tx.scanRows(ctx, q, reseller.OrderAsc, true, fn)
 			},
 			Since:  since,
-			Filter: describeFilter(&f),
+			Filter: reseller.DescribeFilter(f),
 		})
 	})
 	return entries, err
-}
-
-// describeFilter says in words which entries a filter selects, for bundles.
-func describeFilter(f *reseller.AuditFilter) string {
-	var parts []string
-	add := func(k string, vs []string) {
-		for _, v := range vs {
-			parts = append(parts, k+":"+v)
-		}
-	}
-	for _, a := range f.Actions {
-		parts = append(parts, "action:"+string(a))
-	}
-	for _, a := range f.NotActions {
-		parts = append(parts, "-action:"+string(a))
-	}
-	add("target", f.Targets)
-	add("-target", f.NotTargets)
-	add("actor", f.Actors)
-	add("-actor", f.NotActors)
-	if f.ClientID != 0 {
-		parts = append(parts, fmt.Sprintf("client:%d", f.ClientID))
-	}
-	if !f.From.IsZero() || !f.To.IsZero() {
-		r := "created:"
-		if !f.From.IsZero() {
-			r += f.From.UTC().Format("2006-01-02T15:04:05Z")
-		}
-		r += ".."
-		if !f.To.IsZero() {
-			r += f.To.UTC().Format("2006-01-02T15:04:05Z")
-		}
-		parts = append(parts, r)
-	}
-	if len(parts) == 0 {
-		return "all entries"
-	}
-	return strings.Join(parts, " ")
 }

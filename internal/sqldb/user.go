@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -236,8 +235,8 @@ func (db *DB) SetTimeZone(ctx context.Context, userID int64, tz string) error {
 		return reseller.Errorf(reseller.EFORBIDDEN, "You can only change your own settings.")
 	}
 	if tz != "" {
-		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
-			return reseller.Errorf(reseller.EINVALID, "Time zone %q is not a known IANA zone such as Europe/Berlin.", tz)
+		if _, err := reseller.LoadZone(tz); err != nil {
+			return err
 		}
 	}
 	return db.update(ctx, func(tx *Tx) error {

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -36,9 +35,7 @@ func (s *Server) countAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	bucket := query(r).str("bucket")
-	switch bucket {
-	case "", reseller.BucketDay, reseller.BucketWeek, reseller.BucketMonth, reseller.BucketQuarter:
-	default:
+	if bucket != "" && !reseller.ValidBucket(bucket) {
 		return reseller.Errorf(reseller.EINVALID, "Parameter bucket %q is not one of day, week, month, quarter.", bucket)
 	}
 	c, err := s.store.CountEntries(r.Context(), f, bucket, loc)
@@ -49,12 +46,6 @@ func (s *Server) countAudit(w http.ResponseWriter, r *http.Request) error {
 		c.Buckets = []reseller.BucketCount{}
 	}
 	return writeJSON(w, http.StatusOK, c)
-}
-
-// exportWriter is what export.CSV and export.JSONL have in common.
-type exportWriter interface {
-	Write(*reseller.Entry) error
-	Flush() error
 }
 
 // exportAudit streams the matching entries. Until the first byte goes out a
@@ -74,8 +65,7 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, f reseller.
 	actor := reseller.ActorFrom(r.Context())
 	name := fmt.Sprintf("audit-log-account-%d-%s", actor.AccountID, time.Now().UTC().Format("20060102T150405Z"))
 	lw := &lazyWriter{w: w}
-	var ew exportWriter
-	var err error
+	var ew export.Writer
 	switch format {
 	case "", "csv":
 		lw.contentType, name = "text/csv; charset=utf-8", name+".csv"
@@ -87,11 +77,7 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, f reseller.
 		return reseller.Errorf(reseller.EINVALID, "Parameter format %q is not csv or jsonl.", format)
 	}
 	lw.disposition = mime.FormatMediaType("attachment", map[string]string{"filename": name})
-	if j, ok := ew.(*export.JSONL); ok {
-		err = s.store.ExportRecords(r.Context(), f, j.WriteRecord) // no need to decode
-	} else {
-		err = s.store.ExportEntries(r.Context(), f, ew.Write)
-	}
+	_, err := export.Stream(r.Context(), s.store, f, ew)
 	if err == nil {
 		err = ew.Flush()
 	}
@@ -144,7 +130,7 @@ func auditFilter(r *http.Request, defaultOrder string) (reseller.AuditFilter, *t
 }
 
 // filterFromParams reads the audit filter parameters, dates taken in loc.
-// The console shares it with the API. A bad q is a *QueryError.
+// The console shares it with the API. A bad q is a *reseller.QueryError.
 func filterFromParams(p params, loc *time.Location, defaultOrder string) (reseller.AuditFilter, error) {
 	var f reseller.AuditFilter
 	var err error
@@ -199,11 +185,11 @@ func filterFromParams(p params, loc *time.Location, defaultOrder string) (resell
 		return f, err
 	}
 	if q := p.str("q"); q != "" {
-		qf, err := ParseAuditQuery(q, loc)
+		qf, err := reseller.ParseAuditQuery(q, loc)
 		if err != nil {
 			return f, err
 		}
-		f = combine(f, qf)
+		f = reseller.Intersect(f, qf)
 	}
 	return f, nil
 }
@@ -213,60 +199,9 @@ func parseTZ(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil || name == "Local" {
+	loc, err := reseller.LoadZone(name)
+	if err != nil {
 		return nil, reseller.Errorf(reseller.EINVALID, "Parameter tz %q is not an IANA time zone such as Europe/Paris or America/New_York.", name)
 	}
 	return loc, nil
-}
-
-// combine returns the filter matching what both a and b match. b only has
-// selection fields (from the query box); a's order, cursor and limit stay.
-func combine(a, b reseller.AuditFilter) reseller.AuditFilter {
-	var none [4]bool
-	a.Actions, none[0] = intersect(a.Actions, b.Actions)
-	a.Targets, none[1] = intersect(a.Targets, b.Targets)
-	a.Actors, none[2] = intersect(a.Actors, b.Actors)
-	a.NotActions = append(a.NotActions, b.NotActions...)
-	a.NotTargets = append(a.NotTargets, b.NotTargets...)
-	a.NotActors = append(a.NotActors, b.NotActors...)
-	if b.ClientID != 0 {
-		none[3] = a.ClientID != 0 && a.ClientID != b.ClientID
-		a.ClientID = b.ClientID
-	}
-	if b.From.After(a.From) {
-		a.From = b.From
-	}
-	if !b.To.IsZero() && (a.To.IsZero() || b.To.Before(a.To)) {
-		a.To = b.To
-	}
-	if !a.From.IsZero() && !a.To.IsZero() && !a.From.Before(a.To) {
-		a.From, a.To = time.Time{}, time.Time{}
-		none[0] = true
-	}
-	if slices.Contains(none[:], true) {
-		// Nothing can match: say so in terms the store understands (an
-		// action both required and excluded), so that it still checks the
-		// actor's rights and the cursor.
-		a.Actions = []reseller.Action{reseller.Actions[0]}
-		a.NotActions = append(a.NotActions, reseller.Actions[0])
-	}
-	return a
-}
-
-// intersect returns the values in both lists, an empty list meaning "any";
-// empty reports that the lists had nothing in common.
-func intersect[T comparable](x, y []T) (both []T, empty bool) {
-	if len(x) == 0 {
-		return y, false
-	}
-	if len(y) == 0 {
-		return x, false
-	}
-	for _, v := range x {
-		if slices.Contains(y, v) && !slices.Contains(both, v) {
-			both = append(both, v)
-		}
-	}
-	return both, len(both) == 0
 }

@@ -127,6 +127,10 @@ func TestAuditFilters(t *testing.T) {
 			{"q=" + q("created:2026-07-01..2026-07-31"), []int64{4, 3, 2}},
 			{"q=" + q("created:2026-07-01..2026-07-31") + "&tz=Europe/Paris", []int64{4, 3, 2, 1}},
 			{"q=" + q("created:>=2026-08-01"), []int64{6, 5}},
+			// One rule for bounds: an end time is excluded in q as in to=.
+			{"q=" + q("created:2026-07-02T10:00:00Z..2026-08-03T10:00:00Z"), []int64{4, 3}},
+			{"q=" + q("created:2026-07-02T10:00:00Z..2026-08-03T10:00:00.000001Z"), []int64{5, 4, 3}},
+			{"q=" + q("created:<=2026-08-03T10:00:00Z created:>2026-07-02T10:00:00Z"), []int64{5, 4}},
 			{"q=" + q("created:2026-07-02"), []int64{3}},
 			{"q=" + q("-target:a@x.io"), []int64{5, 4, 2}},
 			{"q=" + q(`client:1 actor:"operator@acme.test"`), []int64{3, 1}},

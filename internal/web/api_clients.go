@@ -46,8 +46,8 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createClient(w http.ResponseWriter, r *http.Request) error {
-	var req createClientRequest
-	if err := decodeBody(w, r, &req, false); err != nil {
+	req, err := routeBody[createClientRequest](w, r)
+	if err != nil {
 		return err
 	}
 	c, err := s.store.CreateClient(r.Context(), req.Email, req.Name)
@@ -74,8 +74,8 @@ func (s *Server) suspendClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req reasonRequest
-	if err := decodeBody(w, r, &req, true); err != nil {
+	req, err := routeBody[reasonRequest](w, r)
+	if err != nil {
 		return err
 	}
 	c, err := s.store.SuspendClient(r.Context(), id, req.Reason)
@@ -99,7 +99,7 @@ func (s *Server) clientAction(w http.ResponseWriter, r *http.Request, do func(ct
 	if err != nil {
 		return err
 	}
-	if err := decodeBody(w, r, &emptyRequest{}, true); err != nil {
+	if _, err := routeBody[emptyRequest](w, r); err != nil {
 		return err
 	}
 	c, err := do(r.Context(), id)

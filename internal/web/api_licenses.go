@@ -38,8 +38,8 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) allocateLicense(w http.ResponseWriter, r *http.Request) error {
-	var req allocateRequest
-	if err := decodeBody(w, r, &req, false); err != nil {
+	req, err := routeBody[allocateRequest](w, r)
+	if err != nil {
 		return err
 	}
 	switch {
@@ -60,8 +60,8 @@ func (s *Server) revokeLicense(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req reasonRequest
-	if err := decodeBody(w, r, &req, true); err != nil {
+	req, err := routeBody[reasonRequest](w, r)
+	if err != nil {
 		return err
 	}
 	l, err := s.store.RevokeLicense(r.Context(), id, req.Reason)

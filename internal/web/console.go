@@ -64,19 +64,23 @@ type viewer struct {
 	session     string // names the session (a hash of its secret) for rate limits
 }
 
-// Can reports whether the viewer's role has the permission named by one of
-// "manage-clients", "delete-clients", "manage-team", "view-audit".
+// Allowed reports whether the viewer's role has permission p.
+func (v *viewer) Allowed(p reseller.Permission) bool {
+	return v != nil && v.Actor != nil && v.Actor.Role.Can(p)
+}
+
+// Can is Allowed for templates, which cannot name Go constants: perm is
+// one of "view-clients", "manage-clients", "delete-clients", "manage-team",
+// "view-audit". Go code uses Allowed.
 func (v *viewer) Can(perm string) bool {
-	if v == nil || v.Actor == nil {
-		return false
-	}
 	p, ok := permNames[perm]
 	if !ok {
 		panic("web: unknown permission name " + perm)
 	}
-	return v.Actor.Role.Can(p)
+	return v.Allowed(p)
 }
 
+// permNames are the templates' names of the permissions.
 var permNames = map[string]reseller.Permission{
 	"view-clients":   reseller.PermViewClients,
 	"manage-clients": reseller.PermManageClients,
@@ -210,10 +214,7 @@ func (s *Server) viewerOf(r *http.Request) (*viewer, error) {
 // loadZone loads an IANA zone name, nil if it is not one.
 func loadZone(name string) *time.Location {
 	name, _ = url.QueryUnescape(name)
-	if name == "" || name == "Local" || len(name) > 64 {
-		return nil
-	}
-	loc, err := time.LoadLocation(name)
+	loc, err := reseller.LoadZone(name)
 	if err != nil {
 		return nil
 	}

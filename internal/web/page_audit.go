@@ -95,7 +95,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 
 	status := http.StatusOK
 	f, err := s.consoleFilter(q, v.Loc, s.now(), reseller.OrderDesc)
-	var qe *QueryError
+	var qe *reseller.QueryError
 	switch {
 	case errors.As(err, &qe):
 		d.QueryErr = newQueryErrorView(d.Query, qe)
@@ -270,7 +270,7 @@ func (s *Server) chooseBucket(r *http.Request, f reseller.AuditFilter) (string, 
 	return reseller.BucketMonth, nil
 }
 
-func newQueryErrorView(q string, e *QueryError) *queryErrorView {
+func newQueryErrorView(q string, e *reseller.QueryError) *queryErrorView {
 	pos := min(max(e.Pos, 0), len(q))
 	end := min(pos+max(e.Len, 0), len(q))
 	v := &queryErrorView{Before: q[:pos], Bad: q[pos:end], After: q[end:], Msg: e.Msg}

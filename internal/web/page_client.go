@@ -80,7 +80,7 @@ func (s *Server) renderClient(w http.ResponseWriter, r *http.Request, f *form, s
 	for _, l := range ls {
 		d.Licenses = append(d.Licenses, &licenseRow{License: l, Pool: names[l.PoolID]})
 	}
-	if viewerFrom(ctx).Can("view-audit") {
+	if viewerFrom(ctx).Allowed(reseller.PermViewAudit) {
 		es, next, err := s.store.ListEntries(ctx, reseller.AuditFilter{ClientID: id, Limit: timelineSize})
 		if err != nil {
 			return err
@@ -181,7 +181,7 @@ func (s *Server) deleteClientPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := allowed(r, "delete-clients"); err != nil {
+	if err := allowed(r, reseller.PermDeleteClients); err != nil {
 		return err
 	}
 	if err := c.Status.Check(reseller.DoDelete); err != nil {
@@ -217,7 +217,7 @@ func (s *Server) revokeLicensePage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := allowed(r, "manage-clients"); err != nil {
+	if err := allowed(r, reseller.PermManageClients); err != nil {
 		return err
 	}
 	if l.Status != reseller.LicenseActive {
@@ -257,9 +257,9 @@ func (s *Server) revokeLicenseForm(w http.ResponseWriter, r *http.Request) error
 // allowed refuses early, with the store's words, what the viewer's role
 // cannot do: for the pages that only ask for confirmation. The store
 // checks again when the form is posted.
-func allowed(r *http.Request, perm string) error {
+func allowed(r *http.Request, p reseller.Permission) error {
 	v := viewerFrom(r.Context())
-	if !v.Can(perm) {
+	if !v.Allowed(p) {
 		return reseller.Errorf(reseller.EFORBIDDEN, "Your role (%s) does not allow this.", v.Actor.Role)
 	}
 	return nil

@@ -38,7 +38,7 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, f *form, status int) error {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
-	if err := allowed(r, "manage-team"); err != nil {
+	if err := allowed(r, reseller.PermManageTeam); err != nil {
 		return err
 	}
 	// ListTokens checks the role in the store; it runs first so that a
@@ -175,7 +175,7 @@ func (s *Server) removeUserPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := allowed(r, "manage-team"); err != nil {
+	if err := allowed(r, reseller.PermManageTeam); err != nil {
 		return err
 	}
 	u, err := s.store.FindUserByID(ctx, viewerFrom(ctx).Actor.AccountID, id)
@@ -225,7 +225,7 @@ func (s *Server) revokeTokenPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := allowed(r, "manage-team"); err != nil {
+	if err := allowed(r, reseller.PermManageTeam); err != nil {
 		return err
 	}
 	d := &confirmData{page: s.newPage(w, r, "Revoke API token", "team"), Heading: fmt.Sprintf("Revoke API token %d?", id),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -31,7 +32,7 @@ const problemTypePrefix = "urn:reseller:problem:"
 // become HTTP statuses. Internal errors get a generic detail.
 func problemOf(err error) Problem {
 	code, detail := reseller.ErrorCode(err), reseller.ErrorMessage(err)
-	var qe *QueryError
+	var qe *reseller.QueryError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &qe):
@@ -40,6 +41,12 @@ func problemOf(err error) Problem {
 		code, detail = reseller.ETOOLARGE, "The request body is larger than 1 MiB."
 	}
 	p := Problem{Code: code, Detail: detail, Type: problemTypePrefix + code}
+	if reseller.IsConflict(code) {
+		// The domain knows which codes are conflicts; each is titled by its
+		// name ("pool_exhausted" is "Pool exhausted").
+		p.Status, p.Title = http.StatusConflict, codeTitle(code)
+		return p
+	}
 	switch code {
 	case reseller.EINVALID:
 		p.Status, p.Title = http.StatusBadRequest, "Invalid input"
@@ -51,16 +58,6 @@ func problemOf(err error) Problem {
 		p.Status, p.Title = http.StatusNotFound, "Not found"
 	case codeMethodNotAllowed:
 		p.Status, p.Title = http.StatusMethodNotAllowed, "Method not allowed"
-	case reseller.ECONFLICT:
-		p.Status, p.Title = http.StatusConflict, "Conflict"
-	case reseller.EINVALIDTRANSITION:
-		p.Status, p.Title = http.StatusConflict, "Invalid transition"
-	case reseller.EPOOLEXHAUSTED:
-		p.Status, p.Title = http.StatusConflict, "Pool exhausted"
-	case reseller.ECLIENTSUSPENDED:
-		p.Status, p.Title = http.StatusConflict, "Client suspended"
-	case reseller.EEMAILTAKEN:
-		p.Status, p.Title = http.StatusConflict, "Email taken"
 	case reseller.ETOOLARGE:
 		p.Status, p.Title = http.StatusRequestEntityTooLarge, "Request too large"
 	case reseller.ERATELIMITED:
@@ -73,6 +70,13 @@ func problemOf(err error) Problem {
 		p.Detail = "Something went wrong on our side."
 	}
 	return p
+}
+
+// codeTitle makes a problem title of an error code: "email_taken" is
+// "Email taken".
+func codeTitle(code string) string {
+	t := strings.ReplaceAll(code, "_", " ")
+	return strings.ToUpper(t[:1]) + t[1:]
 }
 
 // writeError writes err as problem+json. Internal errors are logged with the

@@ -105,6 +105,24 @@ func jsonNames(v any) []string {
 	return names
 }
 
+// routeKey carries the route being served in its request's context.
+type routeKey struct{}
+
+// routeBody decodes the request body as the route table declares it: its
+// type T must be the route's body type (a handler reading another panics,
+// so the OpenAPI document, made from the table, cannot drift from what
+// handlers read), and the route says whether it may be empty, in which
+// case the zero T comes back.
+func routeBody[T any](w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	rt, _ := r.Context().Value(routeKey{}).(*route)
+	if rt == nil || reflect.TypeOf(rt.body) != reflect.TypeOf(v) {
+		panic(fmt.Sprintf("web: the handler reads a %T body, which its route does not declare", v))
+	}
+	err := decodeBody(w, r, &v, rt.bodyOptional)
+	return v, err
+}
+
 // invalidUTF8Field names the field of a JSON object whose bytes are not
 // valid UTF-8, for the error message.
 func invalidUTF8Field(body []byte) string {
@@ -204,8 +222,8 @@ func fieldList(v any) string {
 // pathID returns the {id} of a path: a positive integer, else EINVALID.
 func pathID(r *http.Request, what string) (int64, error) {
 	s := r.PathValue("id")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
+	id, ok := reseller.ParseID(s)
+	if !ok {
 		return 0, reseller.Errorf(reseller.EINVALID, "%s id %q is not a positive integer.", what, s)
 	}
 	return id, nil
@@ -228,8 +246,8 @@ func (p params) id(name string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id < 1 {
+	id, ok := reseller.ParseID(s)
+	if !ok {
 		return 0, reseller.Errorf(reseller.EINVALID, "Parameter %s %q is not a positive integer.", name, s)
 	}
 	return id, nil

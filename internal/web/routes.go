@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -119,7 +120,7 @@ type route struct {
 	desc         string
 	public       bool    // no token needed
 	query        []param // path parameters come from the path
-	body         any     // request body type (zero value), nil for none
+	body         any     // request body type (zero value), nil for none; handlers read it with routeBody
 	bodyOptional bool
 	status       int      // success status, 200 if 0
 	resp         any      // JSON response type (zero value)
@@ -150,7 +151,7 @@ var (
 	qClientID      = param{name: "client_id", typ: "integer"}
 	qPoolID        = param{name: "pool_id", typ: "integer"}
 	qOrder         = param{name: "order", typ: "string", enum: []string{"desc", "asc"}, desc: "desc (newest first) is the default for listing, asc for exports."}
-	qBucket        = param{name: "bucket", typ: "string", enum: []string{"day", "week", "month", "quarter"}, desc: "Also count per period, in the tz zone; weeks start on Monday."}
+	qBucket        = param{name: "bucket", typ: "string", enum: reseller.Buckets, desc: "Also count per period, in the tz zone; weeks start on Monday."}
 	qSeq           = param{name: "seq", typ: "integer", desc: "The entry's sequence number."}
 	qSize          = param{name: "size", typ: "integer", desc: "Tree size to prove against; the log as it is now by default."}
 	qFrom          = param{name: "from", typ: "integer", desc: "The older tree size."}
@@ -161,19 +162,15 @@ var (
 
 // auditFilterParams are the filters every audit route takes.
 func auditFilterParams() []param {
-	actions := make([]string, len(reseller.Actions))
-	for i, a := range reseller.Actions {
-		actions[i] = string(a)
-	}
 	return []param{
-		{name: "action", typ: "string", enum: actions, repeat: true, desc: "Only these actions; repeat it or give a comma list."},
+		{name: "action", typ: "string", enum: reseller.ActionStrings(reseller.Actions), repeat: true, desc: "Only these actions; repeat it or give a comma list."},
 		{name: "target", typ: "string", desc: "Only entries about the client with this email (as it was then). Part of an email searches: \"acme\" matches anywhere in the address, * stands for any characters (*@acme.test)."},
 		{name: "actor", typ: "string", desc: "Only entries performed by the user with this email; part of an email searches, as for target."},
 		{name: "client_id", typ: "integer", desc: "Only entries about this client."},
-		{name: "from", typ: "string", desc: "From this time (RFC 3339) or date (2006-01-02, in tz), inclusive."},
-		{name: "to", typ: "string", desc: "Up to this time (RFC 3339, exclusive) or date (2006-01-02, in tz, including that whole day)."},
+		{name: "from", typ: "string", desc: "From this time (RFC 3339) or date (2006-01-02, in tz, from its start), inclusive."},
+		{name: "to", typ: "string", desc: "Up to this time (RFC 3339, exclusive) or date (2006-01-02, in tz, including that whole day). The same rule holds for created:A..B in q and for the command line's --to."},
 		{name: "tz", typ: "string", desc: "IANA time zone of dates and buckets, e.g. Europe/Paris; UTC by default."},
-		{name: "q", typ: "string", desc: "A query such as `action:client.suspended actor:alice@acme.test created:2026-07-01..2026-09-30 -target:test@x.io`; combined with the other filters (AND)."},
+		{name: "q", typ: "string", desc: "A query such as `action:client.suspended actor:alice@acme.test created:2026-07-01..2026-09-30 -target:test@x.io`; combined with the other filters (AND). In created:A..B an end date includes its whole day and an end time is excluded, as for to."},
 	}
 }
 
@@ -205,7 +202,7 @@ func (s *Server) handle(rt *route) http.Handler {
 				// neither Origin nor Sec-Fetch-Site, so they pass.
 				return reseller.Errorf(reseller.EFORBIDDEN, "Cross-origin requests from a browser are refused.")
 			}
-			return rt.run(w, r)
+			return rt.run(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 		}()
 		switch {
 		case err != nil && started(w):

@@ -1,4 +1,4 @@
-package web_test
+package reseller_test
 
 import (
 	"errors"
@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/resellerconsole/reseller"
-	"github.com/resellerconsole/reseller/internal/web"
 )
 
 func TestParseAuditQuery(t *testing.T) {
@@ -46,8 +45,16 @@ func TestParseAuditQuery(t *testing.T) {
 		{q: "created:<=2026-08-01", want: reseller.AuditFilter{To: utc("2026-08-02T00:00:00Z")}},
 		{q: "created:2026-07-01", loc: paris, want: reseller.AuditFilter{From: utc("2026-06-30T22:00:00Z"), To: utc("2026-07-01T22:00:00Z")}},
 		{q: "created:>=2026-07-01T10:00:00+02:00", want: reseller.AuditFilter{From: utc("2026-07-01T08:00:00Z")}},
+		// One rule for bounds: an end time is excluded, as the API's to= is.
 		{q: "created:2026-07-01T10:00:00Z..2026-07-01T11:00:00Z",
-			want: reseller.AuditFilter{From: utc("2026-07-01T10:00:00Z"), To: utc("2026-07-01T11:00:00.000001Z")}},
+			want: reseller.AuditFilter{From: utc("2026-07-01T10:00:00Z"), To: utc("2026-07-01T11:00:00Z")}},
+		{q: "created:2026-07-01T10:00:00Z", want: reseller.AuditFilter{From: utc("2026-07-01T10:00:00Z"), To: utc("2026-07-01T10:00:00.000001Z")}},
+		{q: "created:<=2026-07-01T10:00:00Z", want: reseller.AuditFilter{To: utc("2026-07-01T10:00:00.000001Z")}},
+		{q: "created:>2026-07-01T10:00:00Z", want: reseller.AuditFilter{From: utc("2026-07-01T10:00:00.000001Z")}},
+		// Excluding every action matches nothing.
+		{q: "-action:client.created,client.suspended,client.reactivated,client.deleted,license.allocated,license.revoked target:a@x.io",
+			want: reseller.AuditFilter{None: true}},
+		{q: "action:client.created -action:client.created", want: reseller.AuditFilter{None: true}},
 		{q: "created:>=2026-07-01 created:<2026-08-01 created:2026-06-01..2026-12-31",
 			want: reseller.AuditFilter{From: utc("2026-07-01T00:00:00Z"), To: utc("2026-08-01T00:00:00Z")}},
 		{q: `created:"2026-07-01..2026-07-31"`, want: reseller.AuditFilter{From: utc("2026-07-01T00:00:00Z"), To: utc("2026-08-01T00:00:00Z")}},
@@ -55,7 +62,7 @@ func TestParseAuditQuery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
-			got, err := web.ParseAuditQuery(tt.q, tt.loc)
+			got, err := reseller.ParseAuditQuery(tt.q, tt.loc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,12 +118,12 @@ func TestParseAuditQueryErrors(t *testing.T) {
 		{"created:>=2026-08-01 created:<2026-08-01", 21, 19, `the created range is empty (from 2026-08-01T00:00:00Z to 2026-08-01T00:00:00Z) at column 22`},
 		{"-", 0, 1, `a lone "-" at column 1; write -field:value to exclude, e.g. -action:client.created`},
 		{"action:client.created - actor:a@x.io", 22, 1, `a lone "-" at column 23`},
-		{strings.Repeat("a", web.MaxQueryLen+1), web.MaxQueryLen, 1, `the query is longer than 2000 characters at column 2001`},
+		{strings.Repeat("a", reseller.MaxQueryLen+1), reseller.MaxQueryLen, 1, `the query is longer than 2000 characters at column 2001`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
-			f, err := web.ParseAuditQuery(tt.q, time.UTC)
-			var qe *web.QueryError
+			f, err := reseller.ParseAuditQuery(tt.q, time.UTC)
+			var qe *reseller.QueryError
 			if !errors.As(err, &qe) {
 				t.Fatalf("got %+v, %v; want a *QueryError", f, err)
 			}
@@ -125,4 +132,11 @@ func TestParseAuditQueryErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -1,13 +1,10 @@
-package web
+package reseller
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/resellerconsole/reseller"
 )
 
 // The audit query box takes GitHub-style terms, for example
@@ -18,7 +15,12 @@ import (
 // actor or target widens that field (OR), and action also takes a comma list.
 // A leading "-" excludes (action, actor and target only). Values may be
 // quoted with double quotes; \" and \\ escape inside quotes. Dates are taken
-// in the viewer's zone and an end date includes its whole day.
+// in the viewer's zone. Bounds follow the one rule of ParseTimeBound: in
+// created:A..B an end date includes its whole day and an end time is
+// excluded; >, >=, < and <= say for themselves.
+//
+// PrintAuditQuery writes a filter back in this syntax, and parsing what it
+// prints gives the filter back.
 
 // MaxQueryLen bounds the query box, in bytes.
 const MaxQueryLen = 2000
@@ -39,16 +41,19 @@ const queryFields = "action, actor, target, client or created"
 // ParseAuditQuery turns a query-box string into a filter. loc is the zone of
 // dates (nil means UTC). Only the selection fields of the filter are set;
 // order, cursor and limit are left to the caller. Errors are *QueryError.
-func ParseAuditQuery(q string, loc *time.Location) (reseller.AuditFilter, error) {
+func ParseAuditQuery(q string, loc *time.Location) (AuditFilter, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	p := &queryParser{q: q, loc: loc}
 	if len(q) > MaxQueryLen {
-		return reseller.AuditFilter{}, p.errorf(MaxQueryLen, len(q)-MaxQueryLen, "", "the query is longer than %d characters", MaxQueryLen)
+		return AuditFilter{}, p.errorf(MaxQueryLen, len(q)-MaxQueryLen, "", "the query is longer than %d characters", MaxQueryLen)
 	}
 	if err := p.parse(); err != nil {
-		return reseller.AuditFilter{}, err
+		return AuditFilter{}, err
+	}
+	if p.f.excludesAll() {
+		return p.f.matchNothing(), nil
 	}
 	return p.f, nil
 }
@@ -56,7 +61,7 @@ func ParseAuditQuery(q string, loc *time.Location) (reseller.AuditFilter, error)
 type queryParser struct {
 	q   string
 	loc *time.Location
-	f   reseller.AuditFilter
+	f   AuditFilter
 
 	clientPos  int // where client: was given, for a repeat
 	createdPos int // last created: term, to point at an empty range
@@ -188,7 +193,7 @@ func (p *queryParser) scanQuoted(i int) (string, int, error) {
 // bareWord refuses a word that is not field:value, suggesting what was meant.
 func (p *queryParser) bareWord(start, end int, word string) error {
 	hint := "search terms are field:value, e.g. action:client.suspended or target:bob@example.com"
-	if a, err := reseller.ParseAction(word); err == nil {
+	if a, err := ParseAction(word); err == nil {
 		hint = fmt.Sprintf("to filter by action write action:%s", a)
 	} else if strings.Contains(word, "@") {
 		hint = fmt.Sprintf("to filter by email write target:%s (the client) or actor:%s (who did it)", word, word)
@@ -216,7 +221,7 @@ func (p *queryParser) apply(t term) error {
 	case "action":
 		return p.actions(t)
 	case "actor", "target":
-		e, err := reseller.EmailPattern(t.value)
+		e, err := EmailPattern(t.value)
 		if err != nil {
 			return p.errorf(t.vpos, t.vend-t.vpos, "give an email address, or part of one (* for any characters)", "%s %q is not an email address or a search", t.field, t.value)
 		}
@@ -228,8 +233,8 @@ func (p *queryParser) apply(t term) error {
 		*list[key] = append(*list[key], e)
 		return nil
 	case "client":
-		id, err := strconv.ParseInt(t.value, 10, 64)
-		if err != nil || id < 1 {
+		id, ok := ParseID(t.value)
+		if !ok {
 			return p.errorf(t.vpos, t.vend-t.vpos, "use the client's numeric id, e.g. client:42", "client %q is not a positive integer", t.value)
 		}
 		if p.f.ClientID != 0 && p.f.ClientID != id {
@@ -252,9 +257,9 @@ func (p *queryParser) actions(t term) error {
 		if s == "" {
 			return p.errorf(t.vpos, t.vend-t.vpos, "separate actions with single commas, e.g. action:client.created,client.deleted", "empty action in a list")
 		}
-		a := reseller.Action(s)
+		a := Action(s)
 		if !a.Valid() {
-			return p.errorf(off, len(s), "use one of "+actionNames(), "unknown action %q", s)
+			return p.errorf(off, len(s), "use one of "+actionList(), "unknown action %q", s)
 		}
 		if t.neg {
 			p.f.NotActions = append(p.f.NotActions, a)
@@ -266,16 +271,8 @@ func (p *queryParser) actions(t term) error {
 	return nil
 }
 
-func actionNames() string {
-	s := make([]string, len(reseller.Actions))
-	for i, a := range reseller.Actions {
-		s[i] = string(a)
-	}
-	return strings.Join(s, ", ")
-}
-
 // created narrows the time range: A..B, A.., ..B, >=A, >A, <=B, <B or a
-// single date. Several created terms intersect.
+// single date or time. Several created terms intersect.
 func (p *queryParser) created(t term) error {
 	v, pos := t.value, t.vpos
 	if p.q[t.vpos] == '"' {
@@ -283,36 +280,43 @@ func (p *queryParser) created(t term) error {
 	}
 	var from, to time.Time
 	var err error
-	bound := func(s string, at int, after bool) time.Time {
+	// bound reads the bound s at q[at:]; which picks from its start, just
+	// past its end, or the end of a range (by the one rule for bounds).
+	bound := func(s string, at int, which int) time.Time {
 		if err != nil {
 			return time.Time{}
 		}
-		var tm time.Time
-		tm, err = p.timeBound(s, at, after)
-		return tm
+		start, past, date, ok := parseBound(s, p.loc)
+		switch {
+		case !ok:
+			err = p.errorf(at, max(len(s), 1), "write dates as 2006-01-02", "%q is not a date", s)
+		case which == boundPast, which == boundEnd && date:
+			return past
+		}
+		return start
 	}
 	switch {
 	case strings.HasPrefix(v, ">="):
-		from = bound(v[2:], pos+2, false)
+		from = bound(v[2:], pos+2, boundStart)
 	case strings.HasPrefix(v, ">"):
-		from = bound(v[1:], pos+1, true)
+		from = bound(v[1:], pos+1, boundPast)
 	case strings.HasPrefix(v, "<="):
-		to = bound(v[2:], pos+2, true)
+		to = bound(v[2:], pos+2, boundPast)
 	case strings.HasPrefix(v, "<"):
-		to = bound(v[1:], pos+1, false)
+		to = bound(v[1:], pos+1, boundStart)
 	case strings.Contains(v, ".."):
 		lo, hi, _ := strings.Cut(v, "..")
 		if lo == "" && hi == "" {
 			return p.errorf(t.vpos, t.vend-t.vpos, "write created:2026-07-01..2026-09-30, created:2026-07-01.. or created:..2026-09-30", "a range needs at least one date")
 		}
 		if lo != "" {
-			from = bound(lo, pos, false)
+			from = bound(lo, pos, boundStart)
 		}
 		if hi != "" {
-			to = bound(hi, pos+len(lo)+2, true)
+			to = bound(hi, pos+len(lo)+2, boundEnd)
 		}
 	default:
-		from, to = bound(v, pos, false), bound(v, pos, true)
+		from, to = bound(v, pos, boundStart), bound(v, pos, boundPast)
 	}
 	if err != nil {
 		return err
@@ -327,22 +331,9 @@ func (p *queryParser) created(t term) error {
 	return nil
 }
 
-// timeBound parses a date (in p.loc) or an RFC 3339 time. With after, the
-// bound is just past what s names: the next day for a date, the next
-// microsecond for a time.
-func (p *queryParser) timeBound(s string, pos int, after bool) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		if after {
-			t = t.Add(time.Microsecond)
-		}
-		return t.UTC(), nil
-	}
-	d, err := time.ParseInLocation(time.DateOnly, s, p.loc)
-	if err != nil {
-		return time.Time{}, p.errorf(pos, max(len(s), 1), "write dates as 2006-01-02", "%q is not a date", s)
-	}
-	if after {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d.UTC(), nil
-}
+// Which instant of a bound created takes.
+const (
+	boundStart = iota // where the date or time begins
+	boundPast         // just past its end
+	boundEnd          // the end of a range: past a date, at a time
+)
