@@ -54,7 +54,7 @@ func (c *backupCmd) Run(e *env) error {
 	if fi, err := os.Stat(c.Out); err == nil {
 		size = fi.Size()
 	}
-	fmt.Fprintf(e.stderr, "Backed up %s to %s (%d bytes).\n", e.dsn, c.Out, size)
+	fmt.Fprintf(e.stderr, "Backed up %s to %s (%d bytes).\n", redact(e.dsn), c.Out, size)
 	if e.signingKey == "" {
 		fmt.Fprintf(e.stderr, "The signing key %s is not in the backup: keep a copy of it separately.\n", e.keyPath())
 	} else {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,11 +171,11 @@ func (e *env) open(create bool) (*sqldb.DB, error) {
 		path := strings.TrimPrefix(strings.TrimPrefix(e.dsn, "sqlite:"), "file:")
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			if !create {
-				return nil, fmt.Errorf("database %s does not exist; create it with 'reseller migrate' (or point --db / RESELLER_DB at the right file)", e.dsn)
+				return nil, fmt.Errorf("database %s does not exist; create it with 'reseller migrate' (or point --db / RESELLER_DB at the right file)", redact(e.dsn))
 			}
 			if dir := filepath.Dir(path); dir != "" {
 				if _, err := os.Stat(dir); err != nil {
-					return nil, fmt.Errorf("cannot create database %s: directory %s does not exist", e.dsn, dir)
+					return nil, fmt.Errorf("cannot create database %s: directory %s does not exist", redact(e.dsn), dir)
 				}
 			}
 		}
@@ -194,16 +193,9 @@ func (e *env) open(create bool) (*sqldb.DB, error) {
 	return db, nil
 }
 
-// redact hides the password of a postgres:// URL, for messages and logs.
-func redact(dsn string) string {
-	if sqldb.IsPostgres(dsn) {
-		if u, err := url.Parse(dsn); err == nil {
-			return u.Redacted()
-		}
-		return "postgres://…"
-	}
-	return dsn
-}
+// redact hides the password of a database's DSN, in any of its forms, for
+// messages and logs.
+func redact(dsn string) string { return sqldb.Redact(dsn) }
 
 // operatorContext returns a context acting for an account's most senior
 // user, through the CLI. The store's read methods for the audit log take an

@@ -55,10 +55,6 @@ type DB struct {
 	nstmts         atomic.Int32
 }
 
-// IsPostgres reports whether dsn names a PostgreSQL database.
-func IsPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
 
 // Open opens the database that dsn names: a postgres:// URL, or else the path
 // of a SQLite file (created if missing). It does not migrate; call Migrate.
