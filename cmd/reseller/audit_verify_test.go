@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/memlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -229,7 +230,7 @@ func makeLegacy(t *testing.T, dsn string, account, seq int64) []byte {
 		t.Fatalf("record %s has no user agent cli-test", recs[seq-1])
 	}
 	recs[seq-1] = legacy
-	log := &auditlog.MemoryLog{}
+	log := &memlog.Log{}
 	for _, rec := range recs {
 		if err := log.Append(rec); err != nil {
 			t.Fatal(err)

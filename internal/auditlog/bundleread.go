@@ -10,8 +10,12 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
 	"golang.org/x/mod/sumdb/tlog"
 )
+
+// BundleFormat tags the bundle document; a new tag means a new format.
+const BundleFormat = "reseller-audit-bundle/v1"
 
 // bundleHeader is every field of the bundle before "entries".
 type bundleHeader struct {
@@ -166,7 +170,7 @@ func readKey(sr *streamReader) (string, error) {
 }
 
 // parseEntry parses one element of "entries", appending the record bytes to
-// recs and the carried proof hashes to proofs. The layout WriteBundle
+// recs and the carried proof hashes to proofs. The layout bundle.Write
 // writes is parsed by hand, because encoding/json would take most of the
 // verification time; anything else (reindented, reordered) goes through
 // encoding/json, so any valid JSON of the same meaning verifies.
@@ -209,7 +213,7 @@ func parseEntryFast(b, recs []byte, proofs []tlog.Hash) (int64, []byte, []tlog.H
 	if !s.ok {
 		return 0, recs, proofs, false
 	}
-	recs, rest, ok := unquote(recs, b[s.i:])
+	recs, rest, ok := jsonio.Unquote(recs, b[s.i:])
 	if !ok || !bytes.HasPrefix(rest, []byte(`,"proof":[`)) {
 		return 0, recs, proofs, false
 	}
@@ -340,12 +344,12 @@ func checkSurrogates(raw []byte) error {
 			i++ // skip the escaped character, which may be a backslash
 			continue
 		}
-		r, _ := hex4(raw[i+2:])
+		r, _ := jsonio.Hex4(raw[i+2:])
 		switch {
 		case r >= 0xD800 && r < 0xDC00:
 			lo, ok := rune(0), len(raw) >= i+12 && raw[i+6] == '\\' && raw[i+7] == 'u'
 			if ok {
-				lo, _ = hex4(raw[i+8:])
+				lo, _ = jsonio.Hex4(raw[i+8:])
 			}
 			if !ok || lo < 0xDC00 || lo > 0xDFFF {
 				return fmt.Errorf("%s is half a surrogate pair, not a character", raw[i:min(i+6, len(raw))])

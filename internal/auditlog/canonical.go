@@ -5,22 +5,24 @@ import (
 	"math"
 	"time"
 	"unicode/utf8"
+
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
 )
 
-// CheckRecord reports whether b is canonical record bytes (exactly what
-// DecodeRecord accepts) and returns the account and seq the record names.
-// It exists because verifying a million-entry bundle cannot afford a JSON
-// decode and re-encode per record: it walks the canonical layout once,
-// without allocating, and falls back to DecodeRecord only to explain a
-// rejection (or, should the fast walk ever be stricter than the encoder, to
-// accept what DecodeRecord accepts).
-func CheckRecord(b []byte) (account, seq int64, err error) {
+// CheckCanonical reports whether b is canonical record bytes (exactly what
+// DecodeCanonical accepts) and returns the account and seq the record names.
+// It is what verifiers call on untrusted bytes: verifying a million-entry
+// bundle cannot afford a JSON decode and re-encode per record, so it walks
+// the canonical layout once, without allocating, and falls back to
+// DecodeCanonical only to explain a rejection (or, should the fast walk ever
+// be stricter than the encoder, to accept what DecodeCanonical accepts).
+func CheckCanonical(b []byte) (account, seq int64, err error) {
 	s := scanner{b: b, ok: true}
 	account, seq = s.record()
 	if s.ok && s.i == len(b) {
 		return account, seq, nil
 	}
-	e, err := DecodeRecord(b)
+	e, err := DecodeCanonical(b)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -31,8 +33,8 @@ func CheckRecord(b []byte) (account, seq int64, err error) {
 // EncodeRecord did before it refused invalid UTF-8.
 const legacyEscape = `\ufffd`
 
-// CheckLegacyRecord reports whether b, which CheckRecord refuses, is the
-// record of an older version: canonical except that some of its strings
+// CheckLegacy reports whether b, which CheckCanonical refuses, is a legacy
+// record, the record of an older version: canonical except that some of its strings
 // hold the escape \ufffd, which is how EncodeRecord wrote invalid UTF-8
 // before it refused it (the canonical form of U+FFFD is the character
 // itself). It returns the account and seq the record names.
@@ -41,7 +43,7 @@ const legacyEscape = `\ufffd`
 // the tree: exports carry it, and verifiers check it at the Merkle level and
 // report it instead of failing. Any other departure from the canonical form
 // is not forgiven.
-func CheckLegacyRecord(b []byte) (account, seq int64, ok bool) {
+func CheckLegacy(b []byte) (account, seq int64, ok bool) {
 	if !bytes.Contains(b, []byte(legacyEscape)) {
 		return 0, 0, false
 	}
@@ -62,7 +64,7 @@ func CheckLegacyRecord(b []byte) (account, seq int64, ok bool) {
 	if len(fixed) == len(b) {
 		return 0, 0, false // every \ufffd was preceded by an escaped backslash
 	}
-	account, seq, err := CheckRecord(fixed)
+	account, seq, err := CheckCanonical(fixed)
 	return account, seq, err == nil
 }
 
@@ -72,7 +74,7 @@ type scanner struct {
 	b  []byte
 	i  int
 	ok bool
-	d  *decoded // where ParseRecord collects the values; nil to check only
+	d  *decoded // where ParseCanonical collects the values; nil to check only
 	// esc is set when str meets an escape.
 	esc bool
 }
@@ -307,7 +309,7 @@ func (s *scanner) str() int {
 	i++
 	start := i
 	for i < len(b) {
-		i += plainLen(b[i:], true)
+		i += jsonio.PlainLen(b[i:], true)
 		if i == len(b) {
 			break
 		}

@@ -77,15 +77,15 @@ func TestCheckRecordProperties(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := auditlog.DecodeRecord(rec); err == nil {
+		if _, err := auditlog.DecodeCanonical(rec); err == nil {
 			if got, want := auditlog.AppendRecordString(nil, rec), auditlog.AppendJSONString(nil, rec); !bytes.Equal(got, want) {
 				t.Fatalf("the record encoder writes %s, the string encoder %s", got, want)
 			}
 		}
 		for _, b := range [][]byte{rec, mutate(t, rec)} {
-			_, slowErr := auditlog.DecodeRecord(b)
+			_, slowErr := auditlog.DecodeCanonical(b)
 			if fast := auditlog.FastRecordOK(b); fast != (slowErr == nil) {
-				t.Fatalf("fast check says %v, DecodeRecord says %v, for %q", fast, slowErr, b)
+				t.Fatalf("fast check says %v, DecodeCanonical says %v, for %q", fast, slowErr, b)
 			}
 		}
 	})
@@ -99,7 +99,7 @@ func anyBytes() *rapid.Generator[string] {
 // TestEncodeRecordCanonical: whatever bytes the strings of an entry hold
 // and whatever its time, EncodeRecord either refuses the entry, naming a
 // field that cannot be encoded, or returns canonical record bytes that
-// CheckRecord and DecodeRecord accept and that give the entry back.
+// CheckCanonical and DecodeCanonical accept and that give the entry back.
 func TestEncodeRecordCanonical(t *testing.T) {
 	str := anyBytes()
 	opt := rapid.OneOf(rapid.Just(""), str)
@@ -129,18 +129,18 @@ func TestEncodeRecordCanonical(t *testing.T) {
 		if !encodable {
 			t.Fatalf("EncodeRecord accepts an entry with invalid text or year %d: %q", y, rec)
 		}
-		if acct, seq, err := auditlog.CheckRecord(rec); err != nil || acct != in.AccountID || seq != in.Seq || !auditlog.FastRecordOK(rec) {
-			t.Fatalf("CheckRecord(%q) = %d, %d, %v", rec, acct, seq, err)
+		if acct, seq, err := auditlog.CheckCanonical(rec); err != nil || acct != in.AccountID || seq != in.Seq || !auditlog.FastRecordOK(rec) {
+			t.Fatalf("CheckCanonical(%q) = %d, %d, %v", rec, acct, seq, err)
 		}
-		out, err := auditlog.DecodeRecord(rec)
+		out, err := auditlog.DecodeCanonical(rec)
 		if err != nil {
-			t.Fatalf("DecodeRecord(%q): %v", rec, err)
+			t.Fatalf("DecodeCanonical(%q): %v", rec, err)
 		}
 		want := *in
 		want.Time = in.Time.UTC().Truncate(time.Microsecond)
 		want.Record = rec
 		if d := cmp.Diff(&want, out); d != "" {
-			t.Fatalf("round trip (-entry +DecodeRecord):\n%s", d)
+			t.Fatalf("round trip (-entry +DecodeCanonical):\n%s", d)
 		}
 		if again, err := auditlog.EncodeRecord(out); err != nil || !bytes.Equal(again, rec) {
 			t.Fatalf("re-encoding gives %q, %v; want %q", again, err, rec)
@@ -150,7 +150,7 @@ func TestEncodeRecordCanonical(t *testing.T) {
 
 // TestEncodeRecordNamesTheField: the refusal says which field is wrong.
 func TestEncodeRecordNamesTheField(t *testing.T) {
-	base := story(t, 42).entries[0]
+	base := story(t, 42).Entries[0]
 	for name, edit := range map[string]func(e *reseller.Entry){
 		"actor.user_agent": func(e *reseller.Entry) { e.Actor.UserAgent = "Mozilla\xc3" },
 		"target.email":     func(e *reseller.Entry) { e.Target.Email = "\xff\xfe@x.example" },
@@ -202,15 +202,15 @@ func TestBundleStringCodec(t *testing.T) {
 }
 
 // FuzzCheckRecord searches for bytes the fast check accepts and
-// DecodeRecord rejects, or the reverse.
+// DecodeCanonical rejects, or the reverse.
 func FuzzCheckRecord(f *testing.F) {
-	for _, e := range story(f, 42).entries {
+	for _, e := range story(f, 42).Entries {
 		f.Add(e.Record)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, err := auditlog.DecodeRecord(b)
+		_, err := auditlog.DecodeCanonical(b)
 		if fast := auditlog.FastRecordOK(b); fast != (err == nil) {
-			t.Fatalf("fast check says %v, DecodeRecord says %v, for %q", fast, err, b)
+			t.Fatalf("fast check says %v, DecodeCanonical says %v, for %q", fast, err, b)
 		}
 	})
 }

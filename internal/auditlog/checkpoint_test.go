@@ -16,8 +16,8 @@ func TestCheckpoint(t *testing.T) {
 	_, otherKey := testKey(t, 2)
 	s := story(t, 42)
 	origin := auditlog.Origin(auditlog.DefaultKeyName, 42)
-	signed := s.signed(t, signer)
-	want, err := s.log.Checkpoint(origin)
+	signed := s.Signed(t, signer)
+	want, err := s.Log.Checkpoint(origin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestCheckpoint(t *testing.T) {
 
 	t.Run("ErrSignedByAnotherKeyWithSameName", func(t *testing.T) {
 		other, _ := testKey(t, 2)
-		resigned := s.signed(t, other)
+		resigned := s.Signed(t, other)
 		_, err := auditlog.OpenCheckpoint(resigned, vkey, origin)
 		if err == nil || !strings.Contains(err.Error(), "it is signed by reseller-console+") {
 			t.Fatalf("err = %v", err)

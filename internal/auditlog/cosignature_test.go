@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/bundle"
 	tdnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -51,7 +52,7 @@ func testWitness(t *testing.T, name string) (note.Signer, string, string) {
 
 func TestCosignature(t *testing.T) {
 	signer, vkey := testKey(t, 1)
-	signed := story(t, 42).signed(t, signer)
+	signed := story(t, 42).Signed(t, signer)
 	w, wskey, wvkey := testWitness(t, "witness.example/w1")
 
 	if !regexp.MustCompile(`^witness\.example/w1\+[0-9a-f]{8}\+B[A-Za-z0-9+/]{43}$`).MatchString(wvkey) {
@@ -159,7 +160,7 @@ func flipSig(t *testing.T, line []byte) []byte {
 // cosignature/v1 implementation, and theirs with ours.
 func TestInteropCosignature(t *testing.T) {
 	signer, _ := testKey(t, 1)
-	signed := story(t, 42).signed(t, signer)
+	signed := story(t, 42).Signed(t, signer)
 	ours, skey, vkey := testWitness(t, "witness.example/w1")
 
 	theirV, err := tdnote.NewVerifierForCosignatureV1(vkey)
@@ -205,12 +206,12 @@ func TestVerifyBundleWitnesses(t *testing.T) {
 	w1, _, w1key := testWitness(t, "witness.example/w1")
 	_, _, w2key := testWitness(t, "witness.example/w2")
 	var buf bytes.Buffer
-	err := auditlog.WriteBundle(&buf, auditlog.BundleInput{
-		Checkpoint: cosign(t, s.signed(t, signer), w1), VerifierKey: vkey, Origin: auditlog.Origin(signer.Name(), 42),
-		Size: s.log.Size(), Hashes: s.log, Seqs: []int64{1, 5}, Records: s.log.Select([]int64{1, 5}),
+	err := bundle.Write(&buf, bundle.Input{
+		Checkpoint: cosign(t, s.Signed(t, signer), w1), VerifierKey: vkey, Origin: auditlog.Origin(signer.Name(), 42),
+		Size: s.Log.Size(), Hashes: s.Log, Seqs: []int64{1, 5}, Records: s.Log.Select([]int64{1, 5}),
 	})
 	if err != nil {
-		t.Fatalf("WriteBundle with a cosigned checkpoint: %v", err)
+		t.Fatalf("bundle.Write with a cosigned checkpoint: %v", err)
 	}
 	b := buf.Bytes()
 

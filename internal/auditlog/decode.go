@@ -7,26 +7,33 @@ import (
 	"time"
 
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
 )
 
-// ParseRecord reads the entry that record bytes hold, with Record set to b
+// ParseTrusted reads the entry that record bytes hold, with Record set to b
 // and AccountID to the record's account, for listing and exporting stored
-// entries. Its result is exactly what encoding/json reads from b into the
-// record's fields, but it is an order of magnitude faster: canonical bytes
-// are read in one walk by the scanner of CheckRecord, with all the strings
-// copied into one allocation. It does not verify (DecodeRecord does): any
-// other bytes, an unknown version included, are read by encoding/json, and
-// only what encoding/json refuses is an error.
-func ParseRecord(b []byte) (*reseller.Entry, error) {
-	if e, ok := parseRecordFast(b); ok {
+// entries: bytes the store checked when it wrote them. Its result is exactly
+// what encoding/json reads from b into the record's fields, but it is an
+// order of magnitude faster: canonical bytes are read in one walk by the
+// scanner of CheckCanonical, with all the strings copied into one
+// allocation. It does not verify (DecodeCanonical does): any other bytes, an
+// unknown version included, are read by encoding/json, and only what
+// encoding/json refuses is an error. Never use it to decide whether bytes
+// are a valid record.
+func ParseTrusted(b []byte) (*reseller.Entry, error) {
+	if e, ok := ParseCanonical(b); ok {
 		return e, nil
 	}
-	return parseRecordJSON(b)
+	return parseJSON(b)
 }
 
-// parseRecordFast is ParseRecord for canonical bytes; ok is false for any
-// other.
-func parseRecordFast(b []byte) (e *reseller.Entry, ok bool) {
+// ParseCanonical reads canonical record bytes in the one walk that
+// CheckCanonical makes, and returns their entry (Record set to b), for a
+// caller that must both check and read each record (the stored-log check).
+// ok is false for any other bytes: CheckCanonical then says what is wrong
+// with them, and ParseTrusted still reads them. What it accepts,
+// DecodeCanonical accepts.
+func ParseCanonical(b []byte) (e *reseller.Entry, ok bool) {
 	var d decoded
 	s := scanner{b: b, ok: true, d: &d}
 	account, seq := s.record()
@@ -36,9 +43,9 @@ func parseRecordFast(b []byte) (e *reseller.Entry, ok bool) {
 	return d.entry(account, seq, b), true
 }
 
-// parseRecordJSON is ParseRecord by encoding/json: the reference, and the
+// parseJSON is ParseTrusted by encoding/json: the reference, and the
 // fallback for bytes that are not canonical.
-func parseRecordJSON(b []byte) (*reseller.Entry, error) {
+func parseJSON(b []byte) (*reseller.Entry, error) {
 	var r struct {
 		Account int64 `json:"account"`
 		reseller.Entry
@@ -107,7 +114,7 @@ func (d *decoded) entry(account, seq int64, rec []byte) *reseller.Entry {
 			sb.Write(rec[sp.start:sp.end])
 		} else {
 			var tmp [256]byte
-			v, _, _ := unquote(tmp[:0], rec[sp.start-1:sp.end+1]) // canonical escapes are all unquote's
+			v, _, _ := jsonio.Unquote(tmp[:0], rec[sp.start-1:sp.end+1]) // canonical escapes are all unquote's
 			sb.Write(v)
 		}
 		ends[f] = sb.Len()

@@ -16,7 +16,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// ParseRecord must read exactly what encoding/json reads. viaJSON is that
+// ParseTrusted must read exactly what encoding/json reads. viaJSON is that
 // reference, written here without the package's code: the entry's fields
 // as encoding/json fills them, the account from the "account" field.
 func viaJSON(b []byte) (*reseller.Entry, error) {
@@ -34,26 +34,26 @@ func viaJSON(b []byte) (*reseller.Entry, error) {
 	return e, nil
 }
 
-// sameAsJSON fails unless ParseRecord and encoding/json agree on b: both
+// sameAsJSON fails unless ParseTrusted and encoding/json agree on b: both
 // refuse it, or both read the same entry. Times must be identical, location
 // included, not merely the same instant.
 func sameAsJSON(t tester, b []byte) *reseller.Entry {
 	t.Helper()
-	got, err := auditlog.ParseRecord(b)
+	got, err := auditlog.ParseTrusted(b)
 	want, wantErr := viaJSON(b)
 	if (err != nil) != (wantErr != nil) {
-		t.Fatalf("ParseRecord(%q): error %v, encoding/json: error %v", b, err, wantErr)
+		t.Fatalf("ParseTrusted(%q): error %v, encoding/json: error %v", b, err, wantErr)
 	}
 	if err != nil {
 		return nil
 	}
 	if d := cmp.Diff(want, got); d != "" {
-		t.Fatalf("ParseRecord(%q) (-encoding/json +ParseRecord):\n%s", b, d)
+		t.Fatalf("ParseTrusted(%q) (-encoding/json +ParseTrusted):\n%s", b, d)
 	}
 	if got.Time != want.Time {
-		t.Fatalf("ParseRecord(%q): time %#v, encoding/json: %#v", b, got.Time, want.Time)
+		t.Fatalf("ParseTrusted(%q): time %#v, encoding/json: %#v", b, got.Time, want.Time)
 	}
-	if fast, ok := auditlog.ParseRecordFast(b); ok {
+	if fast, ok := auditlog.ParseCanonical(b); ok {
 		if d := cmp.Diff(want, fast); d != "" || fast.Time != want.Time {
 			t.Fatalf("fast path on %q (-encoding/json +fast):\n%s", b, d)
 		}
@@ -77,9 +77,9 @@ func TestParseRecordGolden(t *testing.T) {
 	for i, line := range strings.Split(strings.TrimSuffix(string(in), "\n"), "\n") {
 		b := []byte(line)
 		e := sameAsJSON(t, b)
-		_, fast := auditlog.ParseRecordFast(b)
-		if _, err := auditlog.DecodeRecord(b); fast != (err == nil) {
-			t.Errorf("line %d: fast path %v, but DecodeRecord says %v", i+1, fast, err)
+		_, fast := auditlog.ParseCanonical(b)
+		if _, err := auditlog.DecodeCanonical(b); fast != (err == nil) {
+			t.Errorf("line %d: fast path %v, but DecodeCanonical says %v", i+1, fast, err)
 		}
 		r := struct {
 			Line    int             `json:"line"`
@@ -106,7 +106,7 @@ func TestParseRecordGolden(t *testing.T) {
 	golden(t, "parse.golden", out.Bytes())
 }
 
-// TestParseRecordRoundTrip: for any entry, ParseRecord reads its record as
+// TestParseRecordRoundTrip: for any entry, ParseTrusted reads its record as
 // encoding/json does, by the fast path whenever the record is canonical,
 // and gives the entry back (to the microsecond, in UTC) when its strings
 // are valid UTF-8 and its year is one a record can hold.
@@ -114,15 +114,15 @@ func TestParseRecordRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		in := anyEntry().Draw(t, "entry")
 		// The records of older versions too, which EncodeRecord now refuses
-		// to write: ParseRecord reads whatever a log holds.
+		// to write: ParseTrusted reads whatever a log holds.
 		rec, err := auditlog.EncodeLegacyRecord(in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := sameAsJSON(t, rec)
-		_, fast := auditlog.ParseRecordFast(rec)
-		if _, err := auditlog.DecodeRecord(rec); fast != (err == nil) {
-			t.Fatalf("fast path %v, but DecodeRecord says %v, for %q", fast, err, rec)
+		_, fast := auditlog.ParseCanonical(rec)
+		if _, err := auditlog.DecodeCanonical(rec); fast != (err == nil) {
+			t.Fatalf("fast path %v, but DecodeCanonical says %v, for %q", fast, err, rec)
 		}
 		if y := in.Time.UTC().Year(); y >= 0 && y <= 9999 && validStrings(in) {
 			if !fast {
@@ -132,7 +132,7 @@ func TestParseRecordRoundTrip(t *testing.T) {
 			want.Time = in.Time.UTC().Truncate(time.Microsecond)
 			want.Record = rec
 			if d := cmp.Diff(&want, got); d != "" {
-				t.Fatalf("round trip (-entry +ParseRecord):\n%s", d)
+				t.Fatalf("round trip (-entry +ParseTrusted):\n%s", d)
 			}
 		}
 		sameAsJSON(t, mutate(t, rec))
@@ -152,10 +152,10 @@ func validStrings(e *reseller.Entry) bool {
 	return true
 }
 
-// FuzzParseRecord searches for bytes on which ParseRecord and encoding/json
+// FuzzParseRecord searches for bytes on which ParseTrusted and encoding/json
 // disagree.
 func FuzzParseRecord(f *testing.F) {
-	for _, e := range story(f, 42).entries {
+	for _, e := range story(f, 42).Entries {
 		f.Add(e.Record)
 	}
 	in, err := os.ReadFile(filepath.Join("testdata", "parse.jsonl"))
@@ -172,17 +172,17 @@ func FuzzParseRecord(f *testing.F) {
 
 // TestParseRecordAllocs: an entry and one string for all its strings.
 func TestParseRecordAllocs(t *testing.T) {
-	for _, e := range story(t, 42).entries {
+	for _, e := range story(t, 42).Entries {
 		n := testing.AllocsPerRun(100, func() {
-			if _, err := auditlog.ParseRecord(e.Record); err != nil {
+			if _, err := auditlog.ParseTrusted(e.Record); err != nil {
 				t.Fatal(err)
 			}
 		})
 		if n > 2 {
-			t.Errorf("seq %d: ParseRecord allocates %v times", e.Seq, n)
+			t.Errorf("seq %d: ParseTrusted allocates %v times", e.Seq, n)
 		}
-		if n := testing.AllocsPerRun(100, func() { auditlog.CheckRecord(e.Record) }); n != 0 {
-			t.Errorf("seq %d: CheckRecord allocates %v times", e.Seq, n)
+		if n := testing.AllocsPerRun(100, func() { auditlog.CheckCanonical(e.Record) }); n != 0 {
+			t.Errorf("seq %d: CheckCanonical allocates %v times", e.Seq, n)
 		}
 	}
 }
@@ -192,7 +192,7 @@ func BenchmarkParseRecord(b *testing.B) {
 	b.Run("ParseRecord", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, err := auditlog.ParseRecord(rec); err != nil {
+			if _, err := auditlog.ParseTrusted(rec); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -208,7 +208,7 @@ func BenchmarkParseRecord(b *testing.B) {
 	b.Run("CheckRecord", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, _, err := auditlog.CheckRecord(rec); err != nil {
+			if _, _, err := auditlog.CheckCanonical(rec); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -28,14 +28,14 @@ func TestFormatExample(t *testing.T) {
 	}
 	signer, _ := note.NewSigner(skey)
 	s := newSim(t, 7)
-	s.now = time.Date(2026, 9, 14, 8, 0, 0, 0, time.UTC)
-	s.actor = reseller.EntryActor{ID: 3, Email: "dana@agency.example", Role: reseller.RoleAdmin, Via: reseller.ViaWeb, IP: "198.51.100.4", RequestID: "r-81f2"}
-	c := s.create("shop@client.example", "Client & Co")
-	s.allocate(c, 2, "www.client.example")
-	s.do(c, reseller.DoSuspend, "invoice \"42\" unpaid")
-	s.actor = reseller.EntryActor{ID: 4, Email: "ops@agency.example", Role: reseller.RoleOperator, Via: reseller.ViaAPI, TokenID: 12, RequestID: "r-81f3"}
-	s.do(c, reseller.DoReactivate, "")
-	s.create("team@other.example", "")
+	s.Now = time.Date(2026, 9, 14, 8, 0, 0, 0, time.UTC)
+	s.Actor = reseller.EntryActor{ID: 3, Email: "dana@agency.example", Role: reseller.RoleAdmin, Via: reseller.ViaWeb, IP: "198.51.100.4", RequestID: "r-81f2"}
+	c := s.Create("shop@client.example", "Client & Co")
+	s.Allocate(c, 2, "www.client.example")
+	s.Do(c, reseller.DoSuspend, "invoice \"42\" unpaid")
+	s.Actor = reseller.EntryActor{ID: 4, Email: "ops@agency.example", Role: reseller.RoleOperator, Via: reseller.ViaAPI, TokenID: 12, RequestID: "r-81f3"}
+	s.Do(c, reseller.DoReactivate, "")
+	s.Create("team@other.example", "")
 
 	var out bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&out, format, args...) }
@@ -44,7 +44,7 @@ func TestFormatExample(t *testing.T) {
 	kh := sha256.Sum256(append([]byte(auditlog.DefaultKeyName+"\n"), kb...))
 	p("public key bytes (0x01 = Ed25519, then the key): %x\nkey hash = first 4 bytes of SHA-256(%q || 0x0a || those bytes) = %x\n", kb, auditlog.DefaultKeyName, kh[:4])
 	var leaves []tlog.Hash
-	for _, e := range s.entries {
+	for _, e := range s.Entries {
 		l := tlog.RecordHash(e.Record)
 		leaves = append(leaves, l)
 		p("\nrecord seq %d (%d bytes):\n%s\nleaf hash hex: %x\nleaf hash base64: %s\n", e.Seq, len(e.Record), e.Record, l[:], l)
@@ -57,13 +57,13 @@ func TestFormatExample(t *testing.T) {
 	p("\nnode(leaf1, leaf2) hex: %x\nroot of size 3 = node(node(leaf1, leaf2), leaf3) hex: %x\nroot of size 3 base64: %s\n", n01[:], root3[:], root3)
 	p("node(leaf3, leaf4) hex: %x\nnode(node(leaf1, leaf2), node(leaf3, leaf4)) hex: %x\nroot of size 5 = node(that, leaf5) hex: %x\nroot of size 5 base64: %s\n", n23[:], n03[:], root5[:], root5)
 	for _, size := range []int64{3, 5} {
-		if r, _ := tlog.TreeHash(size, s.log); r != map[int64]tlog.Hash{3: root3, 5: root5}[size] {
+		if r, _ := tlog.TreeHash(size, s.Log); r != map[int64]tlog.Hash{3: root3, 5: root5}[size] {
 			t.Fatalf("size %d: the worked example's root differs from tlog's", size)
 		}
 	}
 	p("stored hashes (tlog index: hash hex):\n")
 	for i := int64(0); i < tlog.StoredHashCount(5); i++ {
-		h, _ := s.log.ReadHashes([]int64{i})
+		h, _ := s.Log.ReadHashes([]int64{i})
 		level, n := tlog.SplitStoredHashIndex(i)
 		p("  %d: level %d, node %d: %x\n", i, level, n, h[0][:])
 	}
@@ -72,18 +72,18 @@ func TestFormatExample(t *testing.T) {
 	sig := cp3[bytes.LastIndex(cp3, []byte(" "))+1 : len(cp3)-1]
 	sb, _ := base64.StdEncoding.DecodeString(string(sig))
 	p("signature line decoded: key hash %x, Ed25519 signature %x\n", sb[:4], sb[4:])
-	p("\nsigned checkpoint of size 5:\n%s", s.signed(t, signer))
+	p("\nsigned checkpoint of size 5:\n%s", s.Signed(t, signer))
 	p("\ninclusion proof of seq 2 in size 5:\n")
-	pr, _ := auditlog.ProveInclusion(5, 2, s.log)
+	pr, _ := auditlog.ProveInclusion(5, 2, s.Log)
 	for _, h := range pr {
 		p("  %s\n", h)
 	}
 	p("consistency proof from size 3 to size 5:\n")
-	pr, _ = auditlog.ProveConsistency(3, 5, s.log)
+	pr, _ = auditlog.ProveConsistency(3, 5, s.Log)
 	for _, h := range pr {
 		p("  %s\n", h)
 	}
-	p("\nbundle of seqs 1, 3 and 4 of size 5, since 3:\n%s", s.bundle(t, signer, vkey, []int64{1, 3, 4}, 3))
+	p("\nbundle of seqs 1, 3 and 4 of size 5, since 3:\n%s", s.Bundle(t, signer, vkey, []int64{1, 3, 4}, 3))
 	golden(t, "example.txt", out.Bytes())
 
 	doc, err := os.ReadFile("../../docs/audit-log-format.md")
@@ -91,7 +91,7 @@ func TestFormatExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{vkey, skey, hex.EncodeToString(leaves[0][:]), leaves[0].String(), hex.EncodeToString(root3[:]), hex.EncodeToString(root5[:]),
-		string(s.entries[0].Record), string(s.entries[2].Record), hex.EncodeToString(n01[:])} {
+		string(s.Entries[0].Record), string(s.Entries[2].Record), hex.EncodeToString(n01[:])} {
 		if !bytes.Contains(doc, []byte(want)) {
 			t.Errorf("docs/audit-log-format.md does not quote %q from testdata/example.txt", want)
 		}

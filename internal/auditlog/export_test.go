@@ -1,5 +1,7 @@
 package auditlog
 
+import "github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
+
 // Hooks into the fast paths, so tests can hold them to the slow, obviously
 // right ones (encoding/json).
 
@@ -10,21 +12,17 @@ func FastRecordOK(b []byte) bool {
 	return s.ok && s.i == len(b)
 }
 
-// AppendJSONString is the bundle writer's string encoder.
-var AppendJSONString = appendString
+// AppendJSONString is the string encoder of records and bundles.
+var AppendJSONString = jsonio.AppendString
 
 // Unquote is the bundle reader's string decoder.
 func Unquote(b []byte) ([]byte, bool) {
-	v, rest, ok := unquote(nil, b)
+	v, rest, ok := jsonio.Unquote(nil, b)
 	return v, ok && len(rest) == 0
 }
 
 // AppendRecordString is the bundle writer's encoder for record bytes.
-var AppendRecordString = appendRecord
-
-// ParseRecordFast is ParseRecord's fast path alone: ok is false where
-// ParseRecord falls back to encoding/json.
-var ParseRecordFast = parseRecordFast
+var AppendRecordString = jsonio.AppendRecord
 
 // EncodeLegacyRecord is EncodeRecord as it was before it refused invalid
 // UTF-8: encoding/json writes an invalid byte as \ufffd, which no canonical

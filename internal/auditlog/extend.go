@@ -3,6 +3,7 @@ package auditlog
 import (
 	"fmt"
 
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/tree"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -70,4 +71,4 @@ func (b *TreeBuilder) Append(record []byte) {
 }
 
 // Root is the RFC 6962 root of the tree so far.
-func (b *TreeBuilder) Root() tlog.Hash { return frontierRoot(&b.frontier, b.n) }
+func (b *TreeBuilder) Root() tlog.Hash { return tree.FrontierRoot(&b.frontier, b.n) }

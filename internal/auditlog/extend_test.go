@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/memlog"
 	"golang.org/x/mod/sumdb/tlog"
 	"pgregory.net/rapid"
 )
@@ -15,7 +16,7 @@ func TestTreeBuilderMatchesTreeHash(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		total := rapid.Int64Range(0, 300).Draw(t, "total")
 		from := rapid.Int64Range(0, total).Draw(t, "from")
-		var m auditlog.MemoryLog
+		var m memlog.Log
 		for i := range total {
 			if err := m.Append(fmt.Appendf(nil, "record %d", i+1)); err != nil {
 				t.Fatal(err)
@@ -41,7 +42,7 @@ func TestTreeBuilderMatchesTreeHash(t *testing.T) {
 
 // A prefix whose stored hashes do not fold to the trusted root is refused.
 func TestTreeBuilderRefusesAnotherPrefix(t *testing.T) {
-	var m auditlog.MemoryLog
+	var m memlog.Log
 	for i := range 13 {
 		m.Append(fmt.Appendf(nil, "record %d", i+1))
 	}

@@ -25,36 +25,36 @@ func byteSlices(hs []tlog.Hash) [][]byte {
 }
 
 func TestInteropProofs(t *testing.T) {
-	s := newSim(t, 42).more(70)
-	for size := int64(1); size <= s.log.Size(); size++ {
-		root, err := tlog.TreeHash(size, s.log)
+	s := newSim(t, 42).More(70)
+	for size := int64(1); size <= s.Log.Size(); size++ {
+		root, err := tlog.TreeHash(size, s.Log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for seq := int64(1); seq <= size; seq++ {
-			p, err := auditlog.ProveInclusion(size, seq, s.log)
+			p, err := auditlog.ProveInclusion(size, seq, s.Log)
 			if err != nil {
 				t.Fatal(err)
 			}
-			leaf := rfc6962.DefaultHasher.HashLeaf(s.log.Record(seq))
+			leaf := rfc6962.DefaultHasher.HashLeaf(s.Log.Record(seq))
 			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(seq-1), uint64(size), leaf, byteSlices(p), root[:]); err != nil {
 				t.Fatalf("size %d seq %d: transparency-dev rejects our inclusion proof: %v", size, seq, err)
 			}
-			if err := auditlog.CheckInclusion(p, size, root, seq, s.log.Record(seq)); err != nil {
+			if err := auditlog.CheckInclusion(p, size, root, seq, s.Log.Record(seq)); err != nil {
 				t.Fatal(err)
 			}
 			if seq > 1 {
-				if err := auditlog.CheckInclusion(p, size, root, seq, s.log.Record(seq-1)); err == nil {
+				if err := auditlog.CheckInclusion(p, size, root, seq, s.Log.Record(seq-1)); err == nil {
 					t.Fatalf("size %d: seq %d's proof accepts seq %d's record", size, seq, seq-1)
 				}
 			}
 		}
 		for old := int64(0); old <= size; old++ {
-			p, err := auditlog.ProveConsistency(old, size, s.log)
+			p, err := auditlog.ProveConsistency(old, size, s.Log)
 			if err != nil {
 				t.Fatal(err)
 			}
-			oldRoot, _ := tlog.TreeHash(old, s.log)
+			oldRoot, _ := tlog.TreeHash(old, s.Log)
 			if err := proof.VerifyConsistency(rfc6962.DefaultHasher, uint64(old), uint64(size), byteSlices(p), oldRoot[:], root[:]); err != nil {
 				t.Fatalf("%d -> %d: transparency-dev rejects our consistency proof: %v", old, size, err)
 			}
@@ -68,7 +68,7 @@ func TestInteropProofs(t *testing.T) {
 			}
 		}
 	}
-	if _, err := auditlog.ProveInclusion(3, 4, s.log); err == nil {
+	if _, err := auditlog.ProveInclusion(3, 4, s.Log); err == nil {
 		t.Error("ProveInclusion of seq 4 in a tree of 3 succeeds")
 	}
 	if err := auditlog.CheckConsistency(nil, 5, tlog.Hash{}, 4, tlog.Hash{}); err == nil || !strings.Contains(err.Error(), "truncated") {
@@ -80,10 +80,10 @@ func TestInteropProofs(t *testing.T) {
 // the verifier, to transparency-dev.
 func TestInteropBundleProofs(t *testing.T) {
 	signer, vkey := testKey(t, 1)
-	s := newSim(t, 42).more(37)
-	root, _ := s.log.Root()
+	s := newSim(t, 42).More(37)
+	root, _ := s.Log.Root()
 	for _, seqs := range [][]int64{nil, {1, 2, 3, 17, 33, 37}, {36}} {
-		_, got, err := verifyCollect(t, s.bundle(t, signer, vkey, seqs, 0), auditlog.VerifyOptions{VerifierKey: vkey})
+		_, got, err := verifyCollect(t, s.Bundle(t, signer, vkey, seqs, 0), auditlog.VerifyOptions{VerifierKey: vkey})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestInteropBundleProofs(t *testing.T) {
 func TestInteropCheckpoint(t *testing.T) {
 	signer, vkey := testKey(t, 1)
 	s := story(t, 42)
-	signed := s.signed(t, signer)
+	signed := s.Signed(t, signer)
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestInteropCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("transparency-dev rejects our checkpoint: %v", err)
 	}
-	root, _ := s.log.Root()
+	root, _ := s.Log.Root()
 	if cp.Origin != origin || cp.Size != 12 || !bytes.Equal(cp.Hash, root[:]) {
 		t.Fatalf("transparency-dev reads %+v", cp)
 	}

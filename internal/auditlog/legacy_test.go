@@ -9,16 +9,17 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/bundle"
 )
 
 // addLegacy appends an entry as versions before EncodeRecord refused invalid
 // UTF-8 wrote it: encoding/json turns each invalid byte into the six
 // characters \ufffd, which no canonical record holds.
-func (s *sim) addLegacy(t *testing.T, userAgent, email string) []byte {
+func addLegacy(t *testing.T, s *sim, userAgent, email string) []byte {
 	t.Helper()
-	s.now = s.now.Add(1537 * 1e6)
-	e := &reseller.Entry{AccountID: s.account, Seq: s.log.Size() + 1, Time: s.now, Action: reseller.ActionClientReactivated,
-		Target: reseller.Target{Type: "client", ID: 101, Email: email}, Actor: s.actor}
+	s.Now = s.Now.Add(1537 * 1e6)
+	e := &reseller.Entry{AccountID: s.Account, Seq: s.Log.Size() + 1, Time: s.Now, Action: reseller.ActionClientReactivated,
+		Target: reseller.Target{Type: "client", ID: 101, Email: email}, Actor: s.Actor}
 	e.Actor.UserAgent = userAgent
 	if _, err := auditlog.EncodeRecord(e); err == nil {
 		t.Fatal("EncodeRecord accepts invalid UTF-8")
@@ -30,11 +31,11 @@ func (s *sim) addLegacy(t *testing.T, userAgent, email string) []byte {
 	if !bytes.Contains(rec, []byte(`\ufffd`)) {
 		t.Fatalf("the old encoder wrote %q, without \\ufffd", rec)
 	}
-	if err := s.log.Append(rec); err != nil {
+	if err := s.Log.Append(rec); err != nil {
 		t.Fatal(err)
 	}
 	e.Record = rec
-	s.entries = append(s.entries, e)
+	s.Entries = append(s.Entries, e)
 	return rec
 }
 
@@ -42,32 +43,32 @@ func (s *sim) addLegacy(t *testing.T, userAgent, email string) []byte {
 // and 15, and a canonical one between and after them.
 func legacyStory(t *testing.T, account int64) *sim {
 	s := story(t, account)
-	s.addLegacy(t, "Mozilla/5.0 \xc3", "shop@client.example")
-	s.create("after@x.example", "")
-	s.addLegacy(t, "curl", "\xff\xfeowner@client.example")
-	s.create("last@x.example", "")
+	addLegacy(t, s, "Mozilla/5.0 \xc3", "shop@client.example")
+	s.Create("after@x.example", "")
+	addLegacy(t, s, "curl", "\xff\xfeowner@client.example")
+	s.Create("last@x.example", "")
 	return s
 }
 
 func TestCheckLegacyRecord(t *testing.T) {
 	s := legacyStory(t, 42)
 	for _, seq := range []int64{13, 15} {
-		rec := s.log.Record(seq)
-		if _, _, err := auditlog.CheckRecord(rec); err == nil {
-			t.Fatalf("CheckRecord accepts the legacy record %q", rec)
+		rec := s.Log.Record(seq)
+		if _, _, err := auditlog.CheckCanonical(rec); err == nil {
+			t.Fatalf("CheckCanonical accepts the legacy record %q", rec)
 		}
-		if acct, got, ok := auditlog.CheckLegacyRecord(rec); !ok || acct != 42 || got != seq {
-			t.Fatalf("CheckLegacyRecord(%q) = %d, %d, %v", rec, acct, got, ok)
+		if acct, got, ok := auditlog.CheckLegacy(rec); !ok || acct != 42 || got != seq {
+			t.Fatalf("CheckLegacy(%q) = %d, %d, %v", rec, acct, got, ok)
 		}
 		// Lists and CSV exports read it as encoding/json does.
-		e, err := auditlog.ParseRecord(rec)
+		e, err := auditlog.ParseTrusted(rec)
 		if err != nil || !strings.Contains(e.Actor.UserAgent+e.Target.Email, "\uFFFD") {
-			t.Fatalf("ParseRecord = %+v, %v", e, err)
+			t.Fatalf("ParseTrusted = %+v, %v", e, err)
 		}
 	}
-	legacy := string(s.log.Record(13))
+	legacy := string(s.Log.Record(13))
 	for name, rec := range map[string]string{
-		"canonical":                string(s.entries[0].Record),
+		"canonical":                string(s.Entries[0].Record),
 		"escaped backslash":        strings.Replace(legacy, `\ufffd`, `\\ufffd`, 1),
 		"uppercase escape":         strings.Replace(legacy, `\ufffd`, `\uFFFD`, 1),
 		"another escape":           strings.Replace(legacy, `\ufffd`, `\u0041`, 1),
@@ -82,8 +83,8 @@ func TestCheckLegacyRecord(t *testing.T) {
 			if rec == legacy {
 				t.Fatal("the case did not change the record")
 			}
-			if _, _, ok := auditlog.CheckLegacyRecord([]byte(rec)); ok {
-				t.Errorf("CheckLegacyRecord accepts %q", rec)
+			if _, _, ok := auditlog.CheckLegacy([]byte(rec)); ok {
+				t.Errorf("CheckLegacy accepts %q", rec)
 			}
 		})
 	}
@@ -99,7 +100,7 @@ func TestLegacyRecordBundle(t *testing.T) {
 
 	for name, seqs := range map[string][]int64{"Full": nil, "Subset": {2, 13, 16}, "Only legacy": {15}} {
 		t.Run(name, func(t *testing.T) {
-			sum, got, err := verifyCollect(t, s.bundle(t, signer, vkey, seqs, 3), opts)
+			sum, got, err := verifyCollect(t, s.Bundle(t, signer, vkey, seqs, 3), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +122,7 @@ func TestLegacyRecordBundle(t *testing.T) {
 	t.Run("Reformatted", func(t *testing.T) {
 		// Indented, so the entries take the sequential parse.
 		var b bytes.Buffer
-		if err := json.Indent(&b, s.bundle(t, signer, vkey, nil, 0), "", "  "); err != nil {
+		if err := json.Indent(&b, s.Bundle(t, signer, vkey, nil, 0), "", "  "); err != nil {
 			t.Fatal(err)
 		}
 		sum, _, err := verifyCollect(t, b.Bytes(), opts)
@@ -130,15 +131,15 @@ func TestLegacyRecordBundle(t *testing.T) {
 		}
 	})
 
-	full := s.bundle(t, signer, vkey, nil, 0)
+	full := s.Bundle(t, signer, vkey, nil, 0)
 	other := legacyStory(t, 43)
 	q := func(rec []byte) string { return string(auditlog.AppendRecordString(nil, rec)) }
 	for _, tc := range []struct {
 		name, old, new, errPart string
 	}{
 		{"legacy record byte changed", `Mozilla/5.0 \\ufffd`, `Mozilla/5.1 \\ufffd`, "entry seq 13: record does not match the checkpoint"},
-		{"legacy record moved", q(s.log.Record(14)), q(s.log.Record(13)), "entry seq 14: record says seq 13"},
-		{"legacy record of another account", q(s.log.Record(15)), q(other.log.Record(15)), "entry seq 15: record belongs to account 43"},
+		{"legacy record moved", q(s.Log.Record(14)), q(s.Log.Record(13)), "entry seq 14: record says seq 13"},
+		{"legacy record of another account", q(s.Log.Record(15)), q(other.Log.Record(15)), "entry seq 15: record belongs to account 43"},
 		{"legacy escape uppercased", `Mozilla/5.0 \\ufffd`, `Mozilla/5.0 \\uFFFD`, "entry seq 13: record is not canonical"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,15 +154,15 @@ func TestLegacyRecordBundle(t *testing.T) {
 		})
 	}
 
-	t.Run("WriteBundle refuses a legacy record out of place", func(t *testing.T) {
+	t.Run("bundle.Write refuses a legacy record out of place", func(t *testing.T) {
 		for name, records := range map[string]func(func(int64, []byte) error) error{
-			"another account": other.log.Select([]int64{15}),
+			"another account": other.Log.Select([]int64{15}),
 			"another seq": func(fn func(int64, []byte) error) error {
-				return fn(15, s.log.Record(13))
+				return fn(15, s.Log.Record(13))
 			},
 		} {
-			err := auditlog.WriteBundle(&bytes.Buffer{}, auditlog.BundleInput{Checkpoint: s.signed(t, signer), VerifierKey: vkey,
-				Origin: auditlog.Origin(signer.Name(), 42), Size: 16, Hashes: s.log, Seqs: []int64{15}, Records: records})
+			err := bundle.Write(&bytes.Buffer{}, bundle.Input{Checkpoint: s.Signed(t, signer), VerifierKey: vkey,
+				Origin: auditlog.Origin(signer.Name(), 42), Size: 16, Hashes: s.Log, Seqs: []int64{15}, Records: records})
 			if err == nil || !strings.Contains(err.Error(), "bundle: seq 15: the record is account") {
 				t.Errorf("%s: err = %v", name, err)
 			}

@@ -8,13 +8,14 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/tree"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Verifying a bundle is dominated by per-entry work that needs no order:
 // parsing the entry, checking the record's canonical form, hashing it and
 // its path. runEntries spreads that over every core. Finding where each
-// entry ends is the one sequential part, so it is made cheap: WriteBundle
+// entry ends is the one sequential part, so it is made cheap: bundle.Write
 // puts one entry per line, and a newline can only be whitespace in JSON
 // (never inside a string), so one goroutine cuts the input at newlines and
 // workers parse the lines. The first line that is not exactly one entry
@@ -56,7 +57,7 @@ type entryItem struct {
 	account    int64 // as the record says
 	recSeq     int64 // as the record says
 	recErr     error // the record is not canonical
-	legacy     bool  // the record is a legacy record (CheckLegacyRecord)
+	legacy     bool  // the record is a legacy record (CheckLegacy)
 }
 
 type entryBatch struct {
@@ -66,7 +67,7 @@ type entryBatch struct {
 	recs   []byte
 	proofs []tlog.Hash
 	nodes  []tlog.Hash
-	steps  []step
+	steps  []tree.Step
 	eof    bool  // the input ends after this batch
 	err    error // reading failed after this batch
 	done   chan struct{}
@@ -221,10 +222,10 @@ func (b *entryBatch) prepare(it *entryItem, raw []byte, size int64) {
 		return
 	}
 	rec := b.recs[r0:]
-	it.account, it.recSeq, it.recErr = CheckRecord(rec)
+	it.account, it.recSeq, it.recErr = CheckCanonical(rec)
 	it.legacy = false
 	if it.recErr != nil {
-		if a, s, ok := CheckLegacyRecord(rec); ok {
+		if a, s, ok := CheckLegacy(rec); ok {
 			it.account, it.recSeq, it.recErr, it.legacy = a, s, nil, true
 		}
 	}
@@ -232,7 +233,7 @@ func (b *entryBatch) prepare(it *entryItem, raw []byte, size int64) {
 	if it.seq < 1 || it.seq > size {
 		return
 	}
-	b.steps = pathSteps(b.steps[:0], it.seq-1, size)
+	b.steps = tree.PathSteps(b.steps[:0], it.seq-1, size)
 	l, carried := len(b.steps), b.proofs[p0:]
 	it.pathLen = l
 	if len(carried) > l {
@@ -242,7 +243,7 @@ func (b *entryBatch) prepare(it *entryItem, raw []byte, size int64) {
 	h := it.leaf
 	b.nodes = append(b.nodes, h)
 	for k, sib := range carried {
-		if b.steps[l-1-k].left {
+		if b.steps[l-1-k].Left {
 			h = tlog.NodeHash(sib, h)
 		} else {
 			h = tlog.NodeHash(h, sib)

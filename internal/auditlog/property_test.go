@@ -7,6 +7,7 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/logcheck"
 	"pgregory.net/rapid"
 )
 
@@ -16,25 +17,25 @@ func randomHistory(t *rapid.T) *sim {
 	s := newSim(t, rapid.Int64Range(1, 1<<40).Draw(t, "account"))
 	n := rapid.IntRange(1, 60).Draw(t, "actions")
 	for range n {
-		ids := sortedIDs(s.clients)
+		ids := sortedIDs(s.Clients)
 		if len(ids) == 0 || rapid.IntRange(0, 5).Draw(t, "create") == 0 {
-			s.create(fmt.Sprintf("c%d@x.example", len(ids)), rapid.SampledFrom([]string{"", "Acme", "Zoë & <Co>"}).Draw(t, "name"))
+			s.Create(fmt.Sprintf("c%d@x.example", len(ids)), rapid.SampledFrom([]string{"", "Acme", "Zoë & <Co>"}).Draw(t, "name"))
 			continue
 		}
-		c := s.clients[rapid.SampledFrom(ids).Draw(t, "client")]
+		c := s.Clients[rapid.SampledFrom(ids).Draw(t, "client")]
 		switch rapid.IntRange(0, 4).Draw(t, "action") {
 		case 0:
-			s.do(c, reseller.DoSuspend, rapid.SampledFrom([]string{"", "unpaid", "line\nbreak"}).Draw(t, "reason"))
+			s.Do(c, reseller.DoSuspend, rapid.SampledFrom([]string{"", "unpaid", "line\nbreak"}).Draw(t, "reason"))
 		case 1:
-			s.do(c, reseller.DoReactivate, "")
+			s.Do(c, reseller.DoReactivate, "")
 		case 2:
-			s.do(c, reseller.DoDelete, "")
+			s.Do(c, reseller.DoDelete, "")
 		case 3:
-			s.allocate(c, rapid.Int64Range(1, 3).Draw(t, "pool"), rapid.SampledFrom([]string{"", "site.example"}).Draw(t, "label"))
+			s.Allocate(c, rapid.Int64Range(1, 3).Draw(t, "pool"), rapid.SampledFrom([]string{"", "site.example"}).Draw(t, "label"))
 		case 4:
-			for _, id := range sortedIDs(s.licenses) {
-				if l := s.licenses[id]; l.ClientID == c.ID && l.Status == reseller.LicenseActive {
-					s.revoke(l, "")
+			for _, id := range sortedIDs(s.Licenses) {
+				if l := s.Licenses[id]; l.ClientID == c.ID && l.Status == reseller.LicenseActive {
+					s.Revoke(l, "")
 					break
 				}
 			}
@@ -50,10 +51,10 @@ func TestLogProperties(t *testing.T) {
 	signer, vkey := testKey(t, 1)
 	rapid.Check(t, func(t *rapid.T) {
 		s := randomHistory(t)
-		size := s.log.Size()
+		size := s.Log.Size()
 		opts := auditlog.VerifyOptions{VerifierKey: vkey}
 
-		full := s.bundle(t, signer, vkey, nil, 0)
+		full := s.Bundle(t, signer, vkey, nil, 0)
 		if sum, err := auditlog.VerifyBundle(bytes.NewReader(full), opts); err != nil || !sum.Complete {
 			t.Fatalf("full bundle: %+v, %v", sum, err)
 		}
@@ -64,7 +65,7 @@ func TestLogProperties(t *testing.T) {
 			}
 		}
 		since := rapid.Int64Range(0, size).Draw(t, "since")
-		sub := s.bundle(t, signer, vkey, seqs, since)
+		sub := s.Bundle(t, signer, vkey, seqs, since)
 		o := opts
 		if since > 0 {
 			o.Since = signedAt(t, s, since, signer)
@@ -72,20 +73,20 @@ func TestLogProperties(t *testing.T) {
 		if sum, err := auditlog.VerifyBundle(bytes.NewReader(sub), o); err != nil || sum.Entries != len(seqs) {
 			t.Fatalf("bundle of %v since %d: %+v, %v", seqs, since, sum, err)
 		}
-		state, err := replayLog(s.log)
+		state, err := replayLog(s.Log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkState(t, s, state)
-		cp, _ := s.log.Checkpoint("")
-		if err := auditlog.CheckLog(size, s.log.Records, s.log, []auditlog.Checkpoint{cp}); err != nil {
+		cp, _ := s.Log.Checkpoint("")
+		if err := logcheck.Check(size, s.Log.Records, s.Log, []auditlog.Checkpoint{cp}); err != nil {
 			t.Fatal(err)
 		}
 
 		// One byte of one record changed: the bundle and the stored log both
 		// say so.
 		seq := rapid.Int64Range(1, size).Draw(t, "mutate seq")
-		rec := s.log.Record(seq)
+		rec := s.Log.Record(seq)
 		bad := append([]byte(nil), rec...)
 		at := rapid.IntRange(0, len(bad)-1).Draw(t, "at")
 		bad[at] ^= byte(rapid.IntRange(1, 255).Draw(t, "xor"))
@@ -93,14 +94,14 @@ func TestLogProperties(t *testing.T) {
 		if _, err := auditlog.VerifyBundle(bytes.NewReader(tampered), opts); err == nil {
 			t.Fatalf("a bundle with seq %d's byte %d changed verifies", seq, at)
 		}
-		r := rowsOf(s.log)
-		r.records[seq-1] = bad
-		if err := auditlog.CheckLog(size, r.stream, s.log, []auditlog.Checkpoint{cp}); err == nil {
-			t.Fatalf("a log with seq %d's byte %d changed passes CheckLog", seq, at)
+		r := rowsOf(s.Log)
+		r.Records[seq-1] = bad
+		if err := logcheck.Check(size, r.Stream, s.Log, []auditlog.Checkpoint{cp}); err == nil {
+			t.Fatalf("a log with seq %d's byte %d changed passes logcheck.Check", seq, at)
 		}
 
 		// One byte of the signed checkpoint changed.
-		signed := s.signed(t, signer)
+		signed := s.Signed(t, signer)
 		badCP := append([]byte(nil), signed...)
 		at = rapid.IntRange(0, len(badCP)-1).Draw(t, "cp at")
 		badCP[at] ^= byte(rapid.IntRange(1, 255).Draw(t, "cp xor"))

@@ -1,7 +1,3 @@
-// Package auditlog encodes audit entries as canonical record bytes and makes
-// the log verifiable: Merkle hashing, signed checkpoints, inclusion and
-// consistency proofs, bundles and their offline verification. It is pure:
-// no SQL and no HTTP. docs/audit-log-format.md specifies every format here.
 package auditlog
 
 import (
@@ -13,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
 )
 
 // RecordVersion is the version of the record encoding written today.
@@ -41,7 +38,7 @@ type record struct {
 // canonically: a string that is not valid UTF-8, which encoding/json would
 // silently turn into U+FFFD written as the non-canonical escape \ufffd, or a
 // time outside the years 0000-9999 of the record's time format. So whatever
-// EncodeRecord returns, DecodeRecord and CheckRecord accept.
+// EncodeRecord returns, DecodeCanonical and CheckCanonical accept.
 func EncodeRecord(e *reseller.Entry) ([]byte, error) {
 	if err := checkEncodable(e); err != nil {
 		return nil, err
@@ -51,7 +48,7 @@ func EncodeRecord(e *reseller.Entry) ([]byte, error) {
 
 // encodeRecord is EncodeRecord without its checks: what versions before
 // them wrote, which for invalid UTF-8 is not canonical (see
-// CheckLegacyRecord).
+// CheckLegacy).
 func encodeRecord(e *reseller.Entry) ([]byte, error) {
 	r := record{
 		V:       RecordVersion,
@@ -106,10 +103,17 @@ func checkEncodable(e *reseller.Entry) error {
 	return nil
 }
 
-// DecodeRecord parses record bytes into an entry (with Record set to b). It
+// DecodeCanonical parses record bytes into an entry (with Record set to b). It
 // refuses unknown versions, unknown fields, and bytes that are not exactly the
 // canonical encoding of what they say, so one record has one byte form.
-func DecodeRecord(b []byte) (*reseller.Entry, error) {
+//
+// It is the definition of canonical record bytes: it decodes with
+// encoding/json, encodes again with EncodeRecord and compares. That costs a
+// decode and an encode per record; CheckCanonical accepts exactly the same
+// bytes without allocating, and ParseCanonical reads them in one walk. Use
+// DecodeCanonical where one record is checked and clarity matters more than
+// speed, and as the reference the fast paths are tested against.
+func DecodeCanonical(b []byte) (*reseller.Entry, error) {
 	var r record
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -150,7 +154,7 @@ func AppendDetails(dst []byte, d *reseller.Details) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, key...)
-			dst = appendString(dst, []byte(v))
+			dst = jsonio.AppendString(dst, []byte(v))
 		}
 	}
 	num := func(key string, v int64) {

@@ -77,7 +77,7 @@ func TestGoldenRecords(t *testing.T) {
 		Leaves []hashVector `json:"leaves"`
 		Roots  []hashVector `json:"roots"`
 	}
-	for _, e := range s.entries {
+	for _, e := range s.Entries {
 		lines.Write(e.Record)
 		lines.WriteByte('\n')
 		records = append(records, e.Record)
@@ -90,7 +90,7 @@ func TestGoldenRecords(t *testing.T) {
 		root := vector(mth(records))
 		root.Size = int64(len(records))
 		v.Roots = append(v.Roots, root)
-		got, err := tlog.TreeHash(root.Size, s.log)
+		got, err := tlog.TreeHash(root.Size, s.Log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestGoldenRecords(t *testing.T) {
 	golden(t, "hashes.json", append(b, '\n'))
 
 	for i, line := range bytes.Split(bytes.TrimSuffix(lines.Bytes(), []byte("\n")), []byte("\n")) {
-		e, err := auditlog.DecodeRecord(line)
+		e, err := auditlog.DecodeCanonical(line)
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
@@ -116,12 +116,12 @@ func TestGoldenRecords(t *testing.T) {
 	}
 }
 
-// TestCheckRecord holds the fast canonical-form check to DecodeRecord on
+// TestCheckRecord holds the fast canonical-form check to DecodeCanonical on
 // hand-picked near misses.
 func TestCheckRecord(t *testing.T) {
-	rec := story(t, 42).entries[4].Record // has an escaped newline and quotes
-	if acct, seq, err := auditlog.CheckRecord(rec); err != nil || acct != 42 || seq != 5 {
-		t.Fatalf("CheckRecord = %d, %d, %v", acct, seq, err)
+	rec := story(t, 42).Entries[4].Record // has an escaped newline and quotes
+	if acct, seq, err := auditlog.CheckCanonical(rec); err != nil || acct != 42 || seq != 5 {
+		t.Fatalf("CheckCanonical = %d, %d, %v", acct, seq, err)
 	}
 	if !auditlog.FastRecordOK(rec) {
 		t.Error("the fast path rejects a canonical record")
@@ -176,8 +176,8 @@ func TestCheckRecord(t *testing.T) {
 			if bytes.Equal(b, rec) {
 				t.Fatal("the case did not change the record")
 			}
-			if _, _, err := auditlog.CheckRecord(b); err == nil {
-				t.Errorf("CheckRecord accepts %s", b)
+			if _, _, err := auditlog.CheckCanonical(b); err == nil {
+				t.Errorf("CheckCanonical accepts %s", b)
 			}
 			if auditlog.FastRecordOK(b) {
 				t.Errorf("the fast path accepts %s", b)

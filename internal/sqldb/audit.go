@@ -209,11 +209,11 @@ func scanEntry(rows interface{ Scan(...any) error }, accountID int64) (*reseller
 }
 
 // decodeEntry reads the entry that stored record bytes hold, as
-// encoding/json would (auditlog.ParseRecord, fast for canonical bytes). The
-// bytes were checked when written; verification (auditlog.DecodeRecord) is
+// encoding/json would (auditlog.ParseTrusted, fast for canonical bytes). The
+// bytes were checked when written; verification (auditlog.DecodeCanonical) is
 // stricter.
 func decodeEntry(rec []byte, accountID int64) (*reseller.Entry, error) {
-	e, err := auditlog.ParseRecord(rec)
+	e, err := auditlog.ParseTrusted(rec)
 	if err != nil {
 		return nil, fmt.Errorf("account %d: %w", accountID, err)
 	}

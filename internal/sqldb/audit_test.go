@@ -53,7 +53,7 @@ func TestEntryContents(t *testing.T) {
 		if diff := cmp.Diff(want, got, cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Record" }, cmp.Ignore())); diff != "" {
 			t.Fatalf("entry (-want +got):\n%s", diff)
 		}
-		dec, err := auditlog.DecodeRecord(got.Record)
+		dec, err := auditlog.DecodeCanonical(got.Record)
 		if err != nil {
 			t.Fatalf("stored record is not canonical: %v", err)
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/logcheck"
+	"github.com/resellerconsole/reseller/internal/auditlog/replay"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -23,11 +25,11 @@ type CheckReport struct {
 	Size        int64     // entries, as the log's head says
 	Root        tlog.Hash // of the tree recomputed from the records
 	Checkpoints int       // signed checkpoints held against the tree: stored rows and kept ones
-	Problems    auditlog.Problems
+	Problems    logcheck.Problems
 }
 
 // Err returns nil when the check found nothing wrong, or else an
-// *auditlog.CheckError listing the problems.
+// *logcheck.Error listing the problems.
 func (r *CheckReport) Err() error { return r.Problems.Err() }
 
 // KeptCheckpoint is a signed checkpoint kept outside the database, by an
@@ -40,7 +42,7 @@ type KeptCheckpoint struct {
 
 // CheckAccount is CheckAccountReport without kept checkpoints, for callers
 // that only need to know whether the log checks out: it returns nil, a
-// database error, or an *auditlog.CheckError listing the problems.
+// database error, or a *logcheck.Error listing the problems.
 func (db *DB) CheckAccount(ctx context.Context, accountID int64) error {
 	r, err := db.CheckAccountReport(ctx, accountID)
 	if err != nil {
@@ -55,7 +57,7 @@ func (db *DB) CheckAccount(ctx context.Context, accountID int64) error {
 //
 //   - every record is canonical, of its seq and account, and hashes to its
 //     stored leaf; every stored Merkle hash is right; seqs run 1..size
-//     without gaps (see auditlog.LogCheck);
+//     without gaps (see logcheck.Checker);
 //   - the columns that queries and exports filter on (action, client,
 //     target and actor email, actor, time) say what the record says;
 //   - every row of audit_checkpoints holds a note that verifies under the
@@ -69,7 +71,7 @@ func (db *DB) CheckAccount(ctx context.Context, accountID int64) error {
 // maxProblems of them in the report; the error is for a check that could
 // not run (ENOTFOUND for an unknown account, a database error).
 func (db *DB) CheckAccountReport(ctx context.Context, accountID int64, kept ...KeptCheckpoint) (*CheckReport, error) {
-	r := &CheckReport{AccountID: accountID, Problems: auditlog.Problems{Max: maxProblems}}
+	r := &CheckReport{AccountID: accountID, Problems: logcheck.Problems{Max: maxProblems}}
 	add := r.Problems.Add
 	err := db.view(ctx, func(tx *Tx) error {
 		var err error
@@ -81,9 +83,9 @@ func (db *DB) CheckAccountReport(ctx context.Context, accountID int64, kept ...K
 			return err
 		}
 		r.Checkpoints = n
-		lc := auditlog.NewLogCheck(r.Size, tx.hashReader(ctx, accountID), cps, report)
+		lc := logcheck.New(r.Size, tx.hashReader(ctx, accountID), cps, report)
 		lc.Account = accountID
-		state := auditlog.NewState()
+		state := replay.NewState()
 		err = tx.scanCheckRows(ctx, accountID, func(row *checkRow) {
 			e := lc.Entry(row.seq, row.record)
 			if e == nil {
@@ -110,7 +112,7 @@ func (db *DB) CheckAccountReport(ctx context.Context, accountID int64, kept ...K
 // checkpointsToCheck reads the account's checkpoint rows, reports those
 // that do not hold up on their own (see openCheckpointRow), and returns
 // every size and root they and the kept checkpoints claim, for
-// auditlog.LogCheck, with a report function that names the claimant of a
+// logcheck.Checker, with a report function that names the claimant of a
 // root the log does not have, and the number of rows and kept checkpoints.
 func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, kept []KeptCheckpoint, add func(error)) ([]auditlog.Checkpoint, func(error), int, error) {
 	type claim struct {
@@ -169,7 +171,7 @@ func (db *DB) checkpointsToCheck(ctx context.Context, tx *Tx, accountID int64, k
 		claim1(k.Checkpoint, "checkpoint "+k.Name)
 	}
 	report := func(err error) {
-		var m *auditlog.CheckpointMismatchError
+		var m *logcheck.CheckpointMismatchError
 		if errors.As(err, &m) {
 			err = fmt.Errorf("%s: %w", names[claim{m.Checkpoint.Size, m.Checkpoint.Root}], err)
 		}
@@ -332,7 +334,7 @@ func (tx *Tx) scanCheckRows(ctx context.Context, accountID int64, fn func(*check
 	}
 }
 
-// ReadHashRange implements auditlog.HashRangeReader: one range scan of the
+// ReadHashRange implements logcheck.HashRangeReader: one range scan of the
 // primary key instead of a list of indexes.
 func (r hashReader) ReadHashRange(lo, hi int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, 0, hi-lo)

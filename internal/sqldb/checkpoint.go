@@ -10,6 +10,7 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/bundle"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -248,7 +249,7 @@ func (db *DB) WriteAccountBundle(ctx context.Context, accountID int64, w io.Writ
 			return err
 		}
 		entries = len(seqs)
-		return auditlog.WriteBundle(w, auditlog.BundleInput{
+		return bundle.Write(w, bundle.Input{
 			Checkpoint:  []byte(cp.Note),
 			VerifierKey: cp.VerifierKey,
 			Origin:      cp.Origin,

@@ -6,17 +6,17 @@ import (
 	"slices"
 
 	"github.com/resellerconsole/reseller"
-	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/replay"
 )
 
 // compareState reports to add every difference between the replayed state
 // and the tables: a client or license that one has and the other has not,
 // or has otherwise, and a pool whose used count is not its active licenses.
-func (tx *Tx) compareState(ctx context.Context, accountID int64, s *auditlog.State, add func(error)) error {
+func (tx *Tx) compareState(ctx context.Context, accountID int64, s *replay.State, add func(error)) error {
 	seen := map[int64]bool{}
 	err := tx.each(ctx, func(scan func(...any) error) error {
 		var id int64
-		var c auditlog.ClientState
+		var c replay.ClientState
 		if err := scan(&id, &c.Email, &c.Name, &c.Status); err != nil {
 			return err
 		}
@@ -41,7 +41,7 @@ func (tx *Tx) compareState(ctx context.Context, accountID int64, s *auditlog.Sta
 	used := map[int64]int{}
 	err = tx.each(ctx, func(scan func(...any) error) error {
 		var id int64
-		var l auditlog.LicenseState
+		var l replay.LicenseState
 		if err := scan(&id, &l.PoolID, &l.ClientID, &l.Label, &l.Status); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/memlog"
 	"github.com/resellerconsole/reseller/internal/sqldb"
 	"github.com/resellerconsole/reseller/internal/sqldb/sqldbtest"
 	"golang.org/x/mod/sumdb/note"
@@ -52,7 +53,7 @@ func rehash(t *testing.T, db *sqldb.DB, accountID int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m auditlog.MemoryLog
+	var m memlog.Log
 	for rows.Next() {
 		var rec []byte
 		if err := rows.Scan(&rec); err != nil {

@@ -54,7 +54,7 @@ func TestBadBytesNeverReachTheLog(t *testing.T) {
 			if !utf8.ValidString(ua) || len(ua) > 256 || !utf8.ValidString(id) {
 				t.Errorf("entry %d records user agent %q, request id %q", en.Seq, ua, id)
 			}
-			if _, _, err := auditlog.CheckRecord(en.Record); err != nil {
+			if _, _, err := auditlog.CheckCanonical(en.Record); err != nil {
 				t.Errorf("entry %d: %v", en.Seq, err)
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/memlog"
 	"github.com/resellerconsole/reseller/internal/witness"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -28,7 +29,7 @@ import (
 // testLog is a log of one account, held in memory, with its signing key.
 type testLog struct {
 	t      *testing.T
-	mem    auditlog.MemoryLog
+	mem    memlog.Log
 	signer note.Signer
 	vkey   string
 	origin string

@@ -1,4 +1,10 @@
-package auditlog
+// Package replay rebuilds the clients and licenses of an account from its
+// audit log alone, applying the domain's rules to each entry in turn, so
+// that `reseller audit check` can compare the state the log tells with the
+// store's tables: a change without its entry, or an entry the rules could
+// not have produced, shows. It reads entries, not record bytes, and proves
+// nothing about them; that is internal/auditlog's part.
+package replay
 
 import (
 	"fmt"
@@ -45,13 +51,13 @@ func (s *State) ActiveLicenses(clientID int64) int {
 	return n
 }
 
-// Replay rebuilds the state of clients and licenses from an account's whole
+// Log rebuilds the state of clients and licenses from an account's whole
 // log, from seq 1 on. Comparing it with the store's tables proves that the
 // log tells the whole story: every change has its entry. A sequence that the
 // domain rules could not have produced (suspending a deleted client, a
 // license revoked twice, a client deleted while it still holds a license,
 // a gap in seqs) is an error naming the seq.
-func Replay(entries func(fn func(*reseller.Entry) error) error) (*State, error) {
+func Log(entries func(fn func(*reseller.Entry) error) error) (*State, error) {
 	s := NewState()
 	var last, account int64
 	err := entries(func(e *reseller.Entry) error {
@@ -77,7 +83,7 @@ func NewState() *State {
 	return &State{Clients: map[int64]ClientState{}, Licenses: map[int64]LicenseState{}, held: map[int64]int{}}
 }
 
-// Apply applies the next entry of the log to s, as Replay does, leaving s
+// Apply applies the next entry of the log to s, as Log does, leaving s
 // as it was when the entry is one the domain rules could not have produced.
 // The caller sees to the order of the entries.
 func (s *State) Apply(e *reseller.Entry) error {
@@ -94,7 +100,7 @@ func (s *State) apply(e *reseller.Entry) error {
 		if known {
 			return fmt.Errorf("client %d already exists", id)
 		}
-		// Cloned: ParseRecord's strings share one allocation per entry,
+		// Cloned: auditlog.ParseTrusted's strings share one allocation per entry,
 		// which the state would otherwise keep whole for every client.
 		s.Clients[id] = ClientState{Email: strings.Clone(e.Target.Email), Name: strings.Clone(e.Details.Name), Status: reseller.ClientActive}
 		return nil

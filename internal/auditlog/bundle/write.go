@@ -1,4 +1,12 @@
-package auditlog
+// Package bundle writes verification bundles (docs/audit-log-format.md,
+// section 7): a signed checkpoint and the selected entries, each with its
+// record bytes and the part of its inclusion proof the entry before it does
+// not already give. Reading and verifying a bundle is auditlog.VerifyBundle,
+// in the verifiable core an auditor reviews; writing is the server's
+// concern, kept apart so that the core stays small. Both follow the same
+// tree geometry (internal/auditlog/internal/tree) and JSON string codec
+// (internal/auditlog/internal/jsonio).
+package bundle
 
 import (
 	"bufio"
@@ -8,19 +16,19 @@ import (
 	"strconv"
 
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/tree"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// BundleFormat tags the bundle document; a new tag means a new format.
-const BundleFormat = "reseller-audit-bundle/v1"
-
-// BundleInput is everything WriteBundle needs. Stored hashes below Size never
-// change, so Hashes may read them on another connection than Records uses:
-// WriteBundle calls Hashes between Records' callbacks.
-type BundleInput struct {
+// Input is everything Write needs. Stored hashes below Size never change,
+// so Hashes may read them on another connection than Records uses: Write
+// calls Hashes between Records' callbacks.
+type Input struct {
 	Checkpoint  []byte          // the signed checkpoint note the bundle proves against
 	VerifierKey string          // the key that signed it
-	Origin      string          // the log, Origin(keyName, accountID)
+	Origin      string          // the log, auditlog.Origin(keyName, accountID)
 	Size        int64           // the checkpoint's tree size
 	Hashes      tlog.HashReader // the log's stored hashes
 	Seqs        []int64         // the selected entries, ascending, each in 1..Size
@@ -34,16 +42,16 @@ type BundleInput struct {
 // enough to amortise a database round trip, small enough to keep memory flat.
 const bundleChunk = 1024
 
-// WriteBundle writes a verification bundle (docs/audit-log-format.md): the
+// Write writes a verification bundle (docs/audit-log-format.md): the
 // checkpoint and key, then each selected entry with its record bytes and the
 // part of its inclusion proof not already given by the entry before it. It
 // refuses to write a bundle that would not verify: a checkpoint that does not
 // match Hashes, or a record that is not canonical (nor a legacy record, see
-// CheckLegacyRecord), belongs to another account or does not match its
+// auditlog.CheckLegacy), belongs to another account or does not match its
 // stored leaf hash. EINVALID for a Since or a seq
 // outside the checkpoint's tree; other errors mean the caller or the store is
 // wrong, not the request.
-func WriteBundle(w io.Writer, in BundleInput) error {
+func Write(w io.Writer, in Input) error {
 	cp, account, err := checkBundleInput(in)
 	if err != nil {
 		return err
@@ -51,7 +59,7 @@ func WriteBundle(w io.Writer, in BundleInput) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	line := make([]byte, 0, 4096)
 	line = append(line, `{"format":`...)
-	line = strconv.AppendQuote(line, BundleFormat)
+	line = strconv.AppendQuote(line, auditlog.BundleFormat)
 	line = appendField(line, "origin", in.Origin)
 	line = appendField(line, "verifier_key", in.VerifierKey)
 	line = appendField(line, "checkpoint", string(in.Checkpoint))
@@ -63,12 +71,12 @@ func WriteBundle(w io.Writer, in BundleInput) error {
 		if err != nil {
 			return err
 		}
-		proof, err := ProveConsistency(in.Since, cp.Size, in.Hashes)
+		proof, err := auditlog.ProveConsistency(in.Since, cp.Size, in.Hashes)
 		if err != nil {
 			return err
 		}
 		line = fmt.Appendf(line, ",\n\"consistency\":{\"old_size\":%d,\"old_root\":", in.Since)
-		line = appendHash(line, oldRoot)
+		line = jsonio.AppendHash(line, oldRoot)
 		line = appendHashes(append(line, `,"proof":`...), proof)
 		line = append(line, '}')
 	}
@@ -97,7 +105,7 @@ func WriteBundle(w io.Writer, in BundleInput) error {
 			line = append(line, ',')
 		}
 		line = strconv.AppendInt(append(line, "\n{\"seq\":"...), seq, 10)
-		line = appendRecord(append(line, `,"record":`...), record)
+		line = jsonio.AppendRecord(append(line, `,"record":`...), record)
 		line = appendHashes(append(line, `,"proof":`...), proof)
 		line = append(line, '}')
 		n++
@@ -127,7 +135,7 @@ func appendField(dst []byte, key, value string) []byte {
 	dst = append(dst, ",\n\""...)
 	dst = append(dst, key...)
 	dst = append(dst, `":`...)
-	return appendString(dst, []byte(value))
+	return jsonio.AppendString(dst, []byte(value))
 }
 
 func appendHashes(dst []byte, hs []tlog.Hash) []byte {
@@ -136,7 +144,7 @@ func appendHashes(dst []byte, hs []tlog.Hash) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendHash(dst, h)
+		dst = jsonio.AppendHash(dst, h)
 	}
 	return append(dst, ']')
 }
@@ -144,50 +152,50 @@ func appendHashes(dst []byte, hs []tlog.Hash) []byte {
 // checkBundleInput checks the input against itself before anything is
 // written, so that a bad request fails with an error instead of a bundle
 // that an auditor would reject.
-func checkBundleInput(in BundleInput) (Checkpoint, int64, error) {
+func checkBundleInput(in Input) (auditlog.Checkpoint, int64, error) {
 	if in.Hashes == nil || in.Records == nil {
-		return Checkpoint{}, 0, errors.New("bundle: Hashes and Records are required")
+		return auditlog.Checkpoint{}, 0, errors.New("bundle: Hashes and Records are required")
 	}
-	_, account, err := ParseOrigin(in.Origin)
+	_, account, err := auditlog.ParseOrigin(in.Origin)
 	if err != nil {
-		return Checkpoint{}, 0, err
+		return auditlog.Checkpoint{}, 0, err
 	}
-	cp, err := OpenCheckpoint(in.Checkpoint, in.VerifierKey, in.Origin)
+	cp, err := auditlog.OpenCheckpoint(in.Checkpoint, in.VerifierKey, in.Origin)
 	if err != nil {
-		return Checkpoint{}, 0, err
+		return auditlog.Checkpoint{}, 0, err
 	}
 	if cp.Size != in.Size {
-		return Checkpoint{}, 0, fmt.Errorf("bundle: the checkpoint has size %d, not %d", cp.Size, in.Size)
+		return auditlog.Checkpoint{}, 0, fmt.Errorf("bundle: the checkpoint has size %d, not %d", cp.Size, in.Size)
 	}
 	root, err := tlog.TreeHash(cp.Size, in.Hashes)
 	if err != nil {
-		return Checkpoint{}, 0, err
+		return auditlog.Checkpoint{}, 0, err
 	}
 	if root != cp.Root {
-		return Checkpoint{}, 0, fmt.Errorf("bundle: the stored hashes give root %v for size %d, the checkpoint says %v", root, cp.Size, cp.Root)
+		return auditlog.Checkpoint{}, 0, fmt.Errorf("bundle: the stored hashes give root %v for size %d, the checkpoint says %v", root, cp.Size, cp.Root)
 	}
 	if in.Since < 0 || in.Since > cp.Size {
-		return Checkpoint{}, 0, reseller.Errorf(reseller.EINVALID, "Since must be between 0 and the log's size %d, not %d.", cp.Size, in.Since)
+		return auditlog.Checkpoint{}, 0, reseller.Errorf(reseller.EINVALID, "Since must be between 0 and the log's size %d, not %d.", cp.Size, in.Since)
 	}
 	for i, s := range in.Seqs {
 		if s < 1 || s > cp.Size {
-			return Checkpoint{}, 0, reseller.Errorf(reseller.EINVALID, "Seq %d is not in the checkpoint's log of %d entries.", s, cp.Size)
+			return auditlog.Checkpoint{}, 0, reseller.Errorf(reseller.EINVALID, "Seq %d is not in the checkpoint's log of %d entries.", s, cp.Size)
 		}
 		if i > 0 && s <= in.Seqs[i-1] {
-			return Checkpoint{}, 0, fmt.Errorf("bundle: seqs must ascend, but %d follows %d", s, in.Seqs[i-1])
+			return auditlog.Checkpoint{}, 0, fmt.Errorf("bundle: seqs must ascend, but %d follows %d", s, in.Seqs[i-1])
 		}
 	}
 	return cp, account, nil
 }
 
 // checkExportRecord checks a record before it goes into a bundle. A legacy
-// record (CheckLegacyRecord) goes in as it is: it is in the log, the
+// record (auditlog.CheckLegacy) goes in as it is: it is in the log, the
 // verifier reports it, and refusing it would make every bundle of the log
 // fail for ever.
 func checkExportRecord(seq int64, record []byte, account int64, leaf tlog.Hash) error {
-	acct, rseq, err := CheckRecord(record)
+	acct, rseq, err := auditlog.CheckCanonical(record)
 	if err != nil {
-		if a, s, ok := CheckLegacyRecord(record); ok {
+		if a, s, ok := auditlog.CheckLegacy(record); ok {
 			acct, rseq, err = a, s, nil
 		}
 	}
@@ -204,7 +212,7 @@ func checkExportRecord(seq int64, record []byte, account int64, leaf tlog.Hash) 
 
 // proofCursor computes, a chunk of entries at a time, each entry's stored
 // leaf hash and the part of its audit path that the previous entry's path
-// does not share (see sharedDepth).
+// does not share (see tree.SharedDepth).
 type proofCursor struct {
 	size   int64
 	hashes tlog.HashReader
@@ -216,7 +224,7 @@ type proofCursor struct {
 	leaves  []tlog.Hash // per entry
 	proofs  []tlog.Hash // carried siblings of all entries, leaf to root
 	offsets []int       // per entry: start in proofs
-	steps   []step
+	steps   []tree.Step
 }
 
 func (c *proofCursor) load(seqs []int64) error {
@@ -225,13 +233,13 @@ func (c *proofCursor) load(seqs []int64) error {
 		x := s - 1
 		d := 0
 		if c.prev >= 0 {
-			d = sharedDepth(c.prev, x, c.size)
+			d = tree.SharedDepth(c.prev, x, c.size)
 		}
-		c.steps = pathSteps(c.steps[:0], x, c.size)
+		c.steps = tree.PathSteps(c.steps[:0], x, c.size)
 		c.idx = append(c.idx, tlog.StoredHashIndex(0, x))
 		for t := len(c.steps) - 1; t >= d; t-- {
 			before := len(c.idx)
-			c.idx = subtreeIndexes(c.idx, c.steps[t].lo, c.steps[t].hi)
+			c.idx = tree.SubtreeIndexes(c.idx, c.steps[t].Lo, c.steps[t].Hi)
 			c.nparts = append(c.nparts, len(c.idx)-before)
 		}
 		c.nsteps = append(c.nsteps, len(c.steps)-d)
@@ -251,7 +259,7 @@ func (c *proofCursor) load(seqs []int64) error {
 		hs = hs[1:]
 		c.offsets = append(c.offsets, len(c.proofs))
 		for range k {
-			c.proofs = append(c.proofs, foldSubtrees(hs[:c.nparts[p]]))
+			c.proofs = append(c.proofs, tree.FoldSubtrees(hs[:c.nparts[p]]))
 			hs = hs[c.nparts[p]:]
 			p++
 		}

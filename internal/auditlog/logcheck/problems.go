@@ -1,9 +1,10 @@
-package auditlog
+package logcheck
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/resellerconsole/reseller/internal/auditlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -29,23 +30,23 @@ func (p *Problems) Add(err error) {
 // Len is the number of problems found, kept or not.
 func (p *Problems) Len() int { return len(p.List) + p.More }
 
-// Err returns nil when nothing was found, or else a *CheckError listing
-// the problems.
+// Err returns nil when nothing was found, or else an *Error listing the
+// problems.
 func (p *Problems) Err() error {
 	if p.Len() == 0 {
 		return nil
 	}
-	return &CheckError{Problems: append([]error(nil), p.List...), More: p.More}
+	return &Error{Problems: append([]error(nil), p.List...), More: p.More}
 }
 
-// CheckError is the error of a check that found problems.
-type CheckError struct {
+// Error is the error of a check that found problems.
+type Error struct {
 	Problems []error // in the order found
 	More     int     // found but not listed
 }
 
 // Error lists the problems, separated by semicolons.
-func (e *CheckError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i > 0 {
@@ -60,14 +61,14 @@ func (e *CheckError) Error() string {
 }
 
 // Unwrap returns the problems, for errors.Is and errors.As.
-func (e *CheckError) Unwrap() []error { return e.Problems }
+func (e *Error) Unwrap() []error { return e.Problems }
 
 // CheckpointMismatchError is a checkpoint that the log does not match: the
 // log is smaller than the checkpoint, or its records hash to another root
 // at the checkpoint's size. Either way the log is not the one that was
 // signed: entries were removed from its end, or rewritten.
 type CheckpointMismatchError struct {
-	Checkpoint Checkpoint
+	Checkpoint auditlog.Checkpoint
 	LogSize    int64     // the log's size, when it is smaller than the checkpoint
 	Root       tlog.Hash // otherwise the root of the log's first Checkpoint.Size records
 }

@@ -1,4 +1,11 @@
-package auditlog
+// Package jsonio is the JSON string codec of records and bundles, shared by
+// the verifier in internal/auditlog and the writer in
+// internal/auditlog/bundle. Bundles are too large for encoding/json's
+// reflection (a million entries must verify in seconds), so strings are
+// written and read here by hand; encoding/json stays the reference: the
+// tests hold this code to it, and readers fall back to it for what this
+// code does not handle.
+package jsonio
 
 import (
 	"encoding/base64"
@@ -11,23 +18,16 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Bundles are too large for encoding/json's reflection (a million entries
-// must verify in seconds), so this file holds the JSON string codec the
-// bundle code needs, and stream.go a reader that cuts values out of the
-// input without interpreting them. encoding/json stays the reference: the
-// tests hold both to it, and readers fall back to it for what they do not
-// handle.
-
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string, escaped exactly as encoding/json
+// AppendString appends s as a JSON string, escaped exactly as encoding/json
 // escapes with HTML escaping off (invalid UTF-8 becomes \ufffd, which never
 // happens to a canonical record).
-func appendString(dst, s []byte) []byte {
+func AppendString(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if n := plainLen(s[i:], true); n > 0 {
+		if n := PlainLen(s[i:], true); n > 0 {
 			i += n
 			continue
 		}
@@ -74,11 +74,11 @@ func appendString(dst, s []byte) []byte {
 	return append(dst, '"')
 }
 
-// appendRecord is appendString for canonical record bytes, which hold no
+// AppendRecord is AppendString for canonical record bytes, which hold no
 // control characters, U+2028, U+2029 or invalid UTF-8: only quotes and
 // backslashes need escaping, and they are frequent enough (every key of the
 // record has two quotes) that a plain byte loop beats skipping runs.
-func appendRecord(dst, rec []byte) []byte {
+func AppendRecord(dst, rec []byte) []byte {
 	dst = slices.Grow(dst, len(rec)+len(rec)/4+2)
 	dst = append(dst, '"')
 	for _, c := range rec {
@@ -90,8 +90,8 @@ func appendRecord(dst, rec []byte) []byte {
 	return append(dst, '"')
 }
 
-// appendHash appends h as a JSON string of its standard base64.
-func appendHash(dst []byte, h tlog.Hash) []byte {
+// AppendHash appends h as a JSON string of its standard base64.
+func AppendHash(dst []byte, h tlog.Hash) []byte {
 	dst = append(dst, '"')
 	dst = base64.StdEncoding.AppendEncode(dst, h[:])
 	return append(dst, '"')
@@ -112,9 +112,9 @@ func eqMask(w uint64, c byte) uint64 {
 	return (x - lsb) &^ x & msb
 }
 
-// plainLen is the length of the run at the start of b without a quote or a
+// PlainLen is the length of the run at the start of b without a quote or a
 // backslash, and, if strict, without control characters and non-ASCII bytes.
-func plainLen(b []byte, strict bool) int {
+func PlainLen(b []byte, strict bool) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
@@ -134,19 +134,19 @@ func plainLen(b []byte, strict bool) int {
 	return i
 }
 
-// unquote decodes the JSON string at the start of b, appending its value to
+// Unquote decodes the JSON string at the start of b, appending its value to
 // dst, and returns the bytes after it. ok is false for what it does not
 // decode as encoding/json would (lone surrogates, bad escapes); callers then
 // fall back to encoding/json. It copies other bytes as they are, raw control
 // characters and invalid UTF-8 included: what it returns is a record, which
 // is then checked for canonical form, and no canonical record holds those.
-func unquote(dst, b []byte) (val, rest []byte, ok bool) {
+func Unquote(dst, b []byte) (val, rest []byte, ok bool) {
 	if len(b) == 0 || b[0] != '"' {
 		return dst, b, false
 	}
 	i := 1
 	for {
-		j := i + plainLen(b[i:], false)
+		j := i + PlainLen(b[i:], false)
 		dst = append(dst, b[i:j]...)
 		if j >= len(b) {
 			return dst, b, false
@@ -171,14 +171,14 @@ func unquote(dst, b []byte) (val, rest []byte, ok bool) {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			r, ok := hex4(b[j+2:])
+			r, ok := Hex4(b[j+2:])
 			if !ok {
 				return dst, b, false
 			}
 			if utf16.IsSurrogate(r) {
 				var r2 rune
 				if len(b) >= j+12 && b[j+6] == '\\' && b[j+7] == 'u' {
-					r2, _ = hex4(b[j+8:])
+					r2, _ = Hex4(b[j+8:])
 				}
 				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
 					return dst, b, false
@@ -194,7 +194,8 @@ func unquote(dst, b []byte) (val, rest []byte, ok bool) {
 	}
 }
 
-func hex4(b []byte) (rune, bool) {
+// Hex4 decodes the four hex digits at the start of b, either case.
+func Hex4(b []byte) (rune, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}

@@ -1,22 +1,24 @@
-package auditlog
+// Package memlog holds a log in memory, laid out as a store keeps it, for
+// tests and tools that build logs, checkpoints, proofs and bundles without
+// a database.
+package memlog
 
 import (
 	"fmt"
 
+	"github.com/resellerconsole/reseller/internal/auditlog"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// MemoryLog is a log held in memory: the records and their tlog stored
-// hashes, laid out exactly as a store keeps them. Tests and tools use it to
-// build logs, checkpoints, proofs and bundles without a database.
-// It is not safe for concurrent use.
-type MemoryLog struct {
+// Log is a log held in memory: the records and their tlog stored hashes,
+// laid out exactly as a store keeps them. It is not safe for concurrent use.
+type Log struct {
 	records [][]byte
 	hashes  []tlog.Hash
 }
 
 // Append adds record as the next entry (tree index Size(), seq Size()+1).
-func (m *MemoryLog) Append(record []byte) error {
+func (m *Log) Append(record []byte) error {
 	hs, err := tlog.StoredHashes(int64(len(m.records)), record, m)
 	if err != nil {
 		return err
@@ -27,19 +29,19 @@ func (m *MemoryLog) Append(record []byte) error {
 }
 
 // Size is the number of records appended.
-func (m *MemoryLog) Size() int64 { return int64(len(m.records)) }
+func (m *Log) Size() int64 { return int64(len(m.records)) }
 
 // Root is the tree hash of all records.
-func (m *MemoryLog) Root() (tlog.Hash, error) { return tlog.TreeHash(m.Size(), m) }
+func (m *Log) Root() (tlog.Hash, error) { return tlog.TreeHash(m.Size(), m) }
 
 // Checkpoint returns the unsigned checkpoint of the whole log.
-func (m *MemoryLog) Checkpoint(origin string) (Checkpoint, error) {
+func (m *Log) Checkpoint(origin string) (auditlog.Checkpoint, error) {
 	root, err := m.Root()
-	return Checkpoint{Origin: origin, Size: m.Size(), Root: root}, err
+	return auditlog.Checkpoint{Origin: origin, Size: m.Size(), Root: root}, err
 }
 
 // ReadHashes implements tlog.HashReader.
-func (m *MemoryLog) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+func (m *Log) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		if x < 0 || x >= int64(len(m.hashes)) {
@@ -51,15 +53,15 @@ func (m *MemoryLog) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 }
 
 // Record returns the record with the given seq (1-based), or nil.
-func (m *MemoryLog) Record(seq int64) []byte {
+func (m *Log) Record(seq int64) []byte {
 	if seq < 1 || seq > m.Size() {
 		return nil
 	}
 	return m.records[seq-1]
 }
 
-// Records streams every record in seq order, in the shape CheckLog takes.
-func (m *MemoryLog) Records(fn func(seq int64, record []byte) error) error {
+// Records streams every record in seq order, in the shape logcheck.Check takes.
+func (m *Log) Records(fn func(seq int64, record []byte) error) error {
 	for i, r := range m.records {
 		if err := fn(int64(i)+1, r); err != nil {
 			return err
@@ -69,8 +71,8 @@ func (m *MemoryLog) Records(fn func(seq int64, record []byte) error) error {
 }
 
 // Select returns a Records function for the given ascending seqs, in the
-// shape BundleInput takes.
-func (m *MemoryLog) Select(seqs []int64) func(fn func(seq int64, record []byte) error) error {
+// shape bundle.Input takes.
+func (m *Log) Select(seqs []int64) func(fn func(seq int64, record []byte) error) error {
 	return func(fn func(seq int64, record []byte) error) error {
 		for _, s := range seqs {
 			r := m.Record(s)
