@@ -65,14 +65,7 @@ func (d dialect) renderMigration(m migration) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	funcs := template.FuncMap{
-		"sqlite":   func() bool { return d.name == sqliteDialect.name },
-		"postgres": func() bool { return d.name == postgresDialect.name },
-	}
-	for k, v := range d.schemaTypes {
-		funcs[k] = v
-	}
-	t, err := template.New(m.name).Option("missingkey=error").Funcs(funcs).Parse(string(body))
+	t, err := template.New(m.name).Option("missingkey=error").Funcs(d.schemaFuncs).Parse(string(body))
 	if err != nil {
 		return "", fmt.Errorf("migrate: %w", err)
 	}
