@@ -39,6 +39,11 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrNoSigner is returned by the LogService when the server has no key to
+// sign checkpoints with. It is an internal error (EINTERNAL): a caller can do
+// nothing about it, but the console says so rather than fail.
+var ErrNoSigner = errors.New("no signing key configured")
+
 // ErrorCode returns the code of err if it is (or wraps) an *Error, EINTERNAL
 // for any other non-nil error, and "" for nil.
 func ErrorCode(err error) string {

@@ -58,7 +58,7 @@ func TestSeveralInstances(t *testing.T) {
 			t.Fatalf("concurrent migrate %d: exit %d: %s", i, r.code, r.stderr)
 		}
 	}
-	files, _ := filepath.Glob("../../internal/sqldb/migrations/postgres/*.sql")
+	files, _ := filepath.Glob("../../internal/sqldb/migrations/*.sql")
 	db := openDB(t, dsn)
 	var applied, distinct int
 	if err := db.SQL().QueryRow("SELECT count(*), count(DISTINCT version) FROM schema_migrations").Scan(&applied, &distinct); err != nil {

@@ -16,7 +16,7 @@ func (db *DB) CreateAccount(ctx context.Context, name string) (*reseller.Account
 		return nil, reseller.Errorf(reseller.EINVALID, "Account name is required.")
 	}
 	a := &reseller.Account{Name: name}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		a.CreatedAt = tx.now
 		if err := tx.queryRow(ctx, "INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING id",
 			name, micros(tx.now)).Scan(&a.ID); err != nil {

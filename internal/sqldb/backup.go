@@ -23,7 +23,7 @@ import (
 // existing path is never overwritten. Returns EINVALID on PostgreSQL, whose
 // own tools (pg_dump, base backups) do this job, and for an existing path.
 func (db *DB) Backup(ctx context.Context, path string) (err error) {
-	if db.dialect.name != "sqlite" {
+	if !db.dialect.fileBackup {
 		return reseller.Errorf(reseller.EINVALID, "Backup is for SQLite databases; back up PostgreSQL with pg_dump or its point-in-time recovery.")
 	}
 	if _, err := os.Lstat(path); err == nil {
@@ -45,7 +45,7 @@ func (db *DB) Backup(ctx context.Context, path string) (err error) {
 	// VACUUM INTO accepts an empty file. The read connections are
 	// query_only, which refuses it, so it takes the write pool's spare
 	// connection; it reads this database only, so it never waits for the
-	// writer's slot (db.writer), nor a writer for it.
+	// committer, nor the committer for it.
 	if _, err := db.rw.ExecContext(ctx, "VACUUM INTO ?", name); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

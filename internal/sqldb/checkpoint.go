@@ -15,11 +15,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// ErrNoSigner is returned by log methods when no signing key is set.
-var ErrNoSigner = errors.New("sqldb: no signing key configured")
-
 // SetSigner gives the store the key it signs checkpoints with. Without one,
-// the LogService methods fail.
+// the LogService methods fail with reseller.ErrNoSigner.
 func (db *DB) SetSigner(s note.Signer, verifierKey string) {
 	db.signer, db.verifierKey = s, verifierKey
 }
@@ -42,7 +39,7 @@ func (db *DB) VerifierKey() string { return db.verifierKey }
 // authorise first.
 func (db *DB) AccountCheckpoint(ctx context.Context, accountID, size int64) (*reseller.Checkpoint, error) {
 	if db.signer == nil {
-		return nil, ErrNoSigner
+		return nil, reseller.ErrNoSigner
 	}
 	n, root, signed, err := db.signLatest(ctx, accountID)
 	if err != nil {

@@ -39,7 +39,7 @@ func (db *DB) CreateClient(ctx context.Context, email, name string) (*reseller.C
 		return nil, err
 	}
 	var c *reseller.Client
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		c = &reseller.Client{AccountID: a.AccountID, Email: email, Name: name, Status: reseller.ClientActive, CreatedAt: tx.now, UpdatedAt: tx.now}
 		err := tx.queryRow(ctx, `INSERT INTO clients (account_id, email, name, status, created_at, updated_at)
 			VALUES (?, ?, ?, 'active', ?, ?) RETURNING id`, a.AccountID, email, name, micros(tx.now), micros(tx.now)).Scan(&c.ID)
@@ -155,7 +155,7 @@ func (db *DB) transition(ctx context.Context, id int64, do reseller.ClientAction
 		return nil, err
 	}
 	var c *reseller.Client
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		if c, err = tx.lockClient(ctx, a.AccountID, id); err != nil {
 			return err
 		}

@@ -37,11 +37,11 @@ type DB struct {
 	beforeCommit func() error // test hook: fail a transaction at its last moment
 	noMerkle     bool         // benchmark hook: append entries without their Merkle hashes
 
-	writer        chan struct{}  // SQLite: held by the one write transaction at a time
-	writes        chan *writeReq // SQLite: actions waiting for the committer
+	writes        chan *writeReq // group commit: actions for the committer (commit.go)
+	closed        chan struct{}  // closed by Close
+	closeOnce     sync.Once
 	committerDone chan struct{}
-	closeWrites   sync.Once
-	stmts         sync.Map // query text → *sql.Stmt prepared on rw (SQLite)
+	stmts         sync.Map // query text → *sql.Stmt prepared on rw (group commit)
 
 	signer      note.Signer // signs checkpoints; see SetSigner
 	verifierKey string
@@ -59,7 +59,7 @@ type DB struct {
 // Open opens the database that dsn names: a postgres:// URL, or else the path
 // of a SQLite file (created if missing). It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{dsn: dsn, Now: time.Now}
+	db := &DB{dsn: dsn, Now: time.Now, closed: make(chan struct{})}
 	var err error
 	if IsPostgres(dsn) {
 		db.dialect = postgresDialect
@@ -83,17 +83,19 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if db.rw, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
 			return nil, err
 		}
-		// SQLite has one writer anyway, and queueing in Go (db.writer) is
-		// cheaper and fairer than spinning on SQLITE_BUSY. The second
-		// connection lets statements be prepared while a write is under way.
+		// SQLite has one writer anyway, and queueing in Go (the committer,
+		// commit.go) is cheaper and fairer than spinning on SQLITE_BUSY.
+		// The second connection lets statements be prepared while a write
+		// is under way.
 		db.rw.SetMaxOpenConns(2)
-		db.writer = make(chan struct{}, 1)
-		db.startCommitter()
 		if db.ro, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
 			db.rw.Close()
 			return nil, err
 		}
 		db.ro.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	}
+	if db.dialect.groupCommit {
+		db.startCommitter()
 	}
 	if err := db.rw.PingContext(ctx); err != nil {
 		db.Close()
@@ -102,10 +104,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the database.
+// Close closes the database. Writes waiting for the committer fail with
+// an error; the batch being committed finishes first.
 func (db *DB) Close() error {
-	if db.writes != nil {
-		db.closeWrites.Do(func() { close(db.writes) })
+	db.closeOnce.Do(func() { close(db.closed) })
+	if db.committerDone != nil {
 		<-db.committerDone
 	}
 	err := db.rw.Close()
@@ -132,19 +135,11 @@ type Tx struct {
 	db    *DB
 	now   time.Time
 	write bool
-	done  func()          // releases the writer slot
-	ctx   context.Context // when set, used instead of the callers' (see runSaved)
 }
 
-// use returns the context a statement of the transaction runs with.
-func (tx *Tx) use(ctx context.Context) context.Context {
-	if tx.ctx != nil {
-		return tx.ctx
-	}
-	return ctx
-}
-
-// begin starts a write transaction; end it with commit or rollback.
+// begin starts a write transaction; end it with commit or rollback. Under
+// group commit only the committer and single-user tools call it: others
+// would wait on SQLite's lock rather than in the committer's queue.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	tx, err := db.beginAt(ctx)
 	if err == nil {
@@ -156,54 +151,41 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 // beginAt starts a write transaction without reading the clock: the
 // committer sets each action's time itself.
 func (db *DB) beginAt(ctx context.Context) (*Tx, error) {
-	done := func() {}
-	if db.writer != nil {
-		select {
-		case db.writer <- struct{}{}:
-			done = func() { <-db.writer }
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
 	tx, err := db.rw.BeginTx(ctx, nil)
 	if err != nil {
-		done()
 		return nil, translate(err)
 	}
-	return &Tx{tx: tx, db: db, write: true, done: done}, nil
+	return &Tx{tx: tx, db: db, write: true}, nil
 }
 
-func (tx *Tx) commit() error {
-	defer tx.done()
-	return translate(tx.tx.Commit())
-}
+func (tx *Tx) commit() error { return translate(tx.tx.Commit()) }
 
-func (tx *Tx) rollback() {
-	defer tx.done()
-	tx.tx.Rollback()
-}
+func (tx *Tx) rollback() { tx.tx.Rollback() }
 
 func microNow(db *DB) time.Time { return reseller.Micro(db.Now()) }
 
 // beginRead starts a read-only transaction: one consistent snapshot.
 func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
-	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect.name == "postgres", Isolation: db.dialect.snapshot})
+	tx, err := db.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.dialect.readOnlyTx, Isolation: db.dialect.snapshot})
 	if err != nil {
 		return nil, translate(err)
 	}
-	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now()), done: func() {}}, nil
+	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now())}, nil
 }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
-func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
-	if db.writes != nil {
+// fn's statements run with the ctx it is given: under group commit, the
+// caller's without its cancellation (see runSaved). A panic in fn rolls its
+// changes back and becomes its error.
+func (db *DB) update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if db.dialect.groupCommit {
 		return db.submit(ctx, fn)
 	}
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
-	err = fn(tx)
+	err = runProtected(ctx, tx, fn)
 	if err == nil && db.beforeCommit != nil {
 		err = db.beforeCommit()
 	}
@@ -229,7 +211,7 @@ func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
 // statements are prepared once on the single writer connection and reused;
 // pgx caches prepared statements by itself.
 func (tx *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, bool) {
-	if tx.db.writer == nil || !tx.write {
+	if !tx.db.dialect.groupCommit || !tx.write {
 		return nil, false
 	}
 	if s, ok := tx.db.stmts.Load(q); ok {
@@ -254,7 +236,6 @@ func (tx *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, bool) {
 const maxCachedStmts = 256
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	ctx = tx.use(ctx)
 	if s, ok := tx.stmt(ctx, q); ok {
 		r, err := s.ExecContext(ctx, args...)
 		return r, translate(err)
@@ -264,7 +245,6 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	ctx = tx.use(ctx)
 	if s, ok := tx.stmt(ctx, q); ok {
 		rows, err := s.QueryContext(ctx, args...)
 		return rows, translate(err)
@@ -279,7 +259,6 @@ type row struct{ r *sql.Row }
 func (r row) Scan(dest ...any) error { return translate(r.r.Scan(dest...)) }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) row {
-	ctx = tx.use(ctx)
 	if s, ok := tx.stmt(ctx, q); ok {
 		return row{s.QueryRowContext(ctx, args...)}
 	}

@@ -39,3 +39,17 @@ func BulkAppend(ctx context.Context, db *DB, a *reseller.Actor, n, batch int, ti
 	}
 	return nil
 }
+
+// ErrClosed is the error of writes after Close.
+var ErrClosed = errClosed
+
+// Write runs fn as one write action through the ordinary path, the one the
+// store's methods take; exec runs a statement in its transaction.
+func Write(ctx context.Context, db *DB, fn func(ctx context.Context, exec func(q string, args ...any) error) error) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
+		return fn(ctx, func(q string, args ...any) error {
+			_, err := tx.exec(ctx, q, args...)
+			return err
+		})
+	})
+}

@@ -33,7 +33,7 @@ func (db *DB) AllocateLicense(ctx context.Context, clientID, poolID int64, label
 		return nil, err
 	}
 	var l *reseller.License
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		c, err := tx.lockClient(ctx, a.AccountID, clientID)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (db *DB) RevokeLicense(ctx context.Context, id int64, reason string) (*rese
 		return nil, err
 	}
 	var l *reseller.License
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		if l, err = scanLicense(tx.queryRow(ctx, "SELECT "+licenseColumns+" FROM licenses WHERE account_id = ? AND id = ?"+tx.db.dialect.forUpdate, a.AccountID, id)); err != nil {
 			return notFound(err, "License", id)
 		}

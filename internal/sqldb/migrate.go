@@ -9,41 +9,96 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/template"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-//go:embed migrations
+// The migrations are one text/template per version, migrations/NNN_name.sql,
+// rendered for each dialect (see renderMigration), so that the two schemas
+// cannot drift apart. They are forward-only: a migration that has run is
+// never edited, and a change to the schema is a new, higher number.
+//
+//go:embed migrations/*.sql
 var migrations embed.FS
 
 // migrationLock is the PostgreSQL advisory lock key held while migrating, so
 // that instances starting at once migrate one after the other.
 const migrationLock = 0x7265736c // "resl"
 
+// migration is one numbered step of the schema.
+type migration struct {
+	version int
+	name    string // its file name, as recorded in schema_migrations
+	path    string
+}
+
+// listMigrations returns the embedded migrations in order.
+func listMigrations() ([]migration, error) {
+	paths, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	var ms []migration
+	for _, path := range paths {
+		name := strings.TrimPrefix(path, "migrations/")
+		i := strings.IndexByte(name, '_')
+		v, err := strconv.Atoi(name[:max(i, 0)])
+		if i < 0 || err != nil {
+			return nil, fmt.Errorf("migrate: bad migration name %q", name)
+		}
+		if len(ms) > 0 && ms[len(ms)-1].version == v {
+			return nil, fmt.Errorf("migrate: two migrations numbered %d", v)
+		}
+		ms = append(ms, migration{version: v, name: name, path: path})
+	}
+	return ms, nil
+}
+
+// renderMigration renders a migration's template for the dialect. Templates
+// have {{id}} (an identity primary key), {{int}} (a 64-bit integer) and
+// {{blob}} for the types that differ, and {{if sqlite}} / {{if postgres}}
+// for what only one dialect has, such as triggers.
+func (d dialect) renderMigration(m migration) (string, error) {
+	body, err := migrations.ReadFile(m.path)
+	if err != nil {
+		return "", err
+	}
+	t, err := template.New(m.name).Option("missingkey=error").Funcs(d.schemaFuncs).Parse(string(body))
+	if err != nil {
+		return "", fmt.Errorf("migrate: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, nil); err != nil {
+		return "", fmt.Errorf("migrate: %w", err)
+	}
+	return b.String(), nil
+}
+
 // Migrate applies the embedded migrations that have not run yet, in order,
-// each in its own transaction. Migrations are forward-only and paired by name
-// across dialects (migrations/sqlite/NNN_x.sql, migrations/postgres/NNN_x.sql).
+// each rendered for the database's dialect and run in its own transaction.
 func (db *DB) Migrate(ctx context.Context) error {
+	ms, err := listMigrations()
+	if err != nil {
+		return err
+	}
 	conn, err := db.rw.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if db.dialect.name == "postgres" {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+	if db.dialect.lockMigrations != "" {
+		if _, err := conn.ExecContext(ctx, db.dialect.lockMigrations, migrationLock); err != nil {
 			return fmt.Errorf("migrate: lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
+		defer conn.ExecContext(context.WithoutCancel(ctx), db.dialect.unlockMigrations, migrationLock)
 	}
 	// Look before creating: the least-privileged app role (GrantAppRole)
 	// may not create tables, not even with IF NOT EXISTS, and it must still
 	// be able to start on a database that is up to date.
 	var exists bool
-	q := "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-	if db.dialect.name == "postgres" {
-		q = "SELECT to_regclass('schema_migrations') IS NOT NULL"
-	}
-	if err := conn.QueryRowContext(ctx, q).Scan(&exists); err != nil {
+	if err := conn.QueryRowContext(ctx, db.dialect.hasMigrations).Scan(&exists); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if !exists {
@@ -67,22 +122,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	rows.Close()
 
-	dir := "migrations/" + db.dialect.name
-	names, err := fs.Glob(migrations, dir+"/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, path := range names {
-		name := strings.TrimPrefix(path, dir+"/")
-		v, err := strconv.Atoi(name[:strings.IndexByte(name, '_')])
-		if err != nil {
-			return fmt.Errorf("migrate: bad migration name %q", name)
-		}
-		if applied[v] {
+	for _, m := range ms {
+		if applied[m.version] {
 			continue
 		}
-		body, err := migrations.ReadFile(path)
+		body, err := db.dialect.renderMigration(m)
 		if err != nil {
 			return err
 		}
@@ -90,17 +134,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if _, err := tx.ExecContext(ctx, body); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("migrate: %s: %w", name, ownerHint(err))
+			return fmt.Errorf("migrate: %s: %w", m.name, ownerHint(err))
 		}
 		if _, err := tx.ExecContext(ctx, db.dialect.rebind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
-			v, name, micros(db.Now())); err != nil {
+			m.version, m.name, micros(db.Now())); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("migrate: %s: %w", name, err)
+			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
 		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate: %s: %w", name, err)
+			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
 	}
 	return nil

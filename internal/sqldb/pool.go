@@ -43,7 +43,7 @@ func (db *DB) CreatePool(ctx context.Context, accountID int64, name, product str
 		return nil, err
 	}
 	p := &reseller.Pool{AccountID: accountID, Name: name, Product: product, Capacity: capacity, Free: capacity}
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var n int
 		if err := tx.queryRow(ctx, "SELECT count(*) FROM accounts WHERE id = ?", accountID).Scan(&n); err != nil {
 			return err
@@ -67,7 +67,7 @@ func (db *DB) ResizePool(ctx context.Context, poolID int64, capacity int) (*rese
 		return nil, err
 	}
 	var p *reseller.Pool
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
 		p, err = scanPool(tx.queryRow(ctx, "SELECT "+poolColumns+" FROM pools WHERE id = ?"+tx.db.dialect.forUpdate, poolID))
 		if err != nil {

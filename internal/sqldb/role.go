@@ -59,7 +59,7 @@ var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // change history whatever is granted. Returns EINVALID for a bad name, a
 // refused role, a caller that does not own the tables, or a SQLite database.
 func (db *DB) GrantAppRole(ctx context.Context, role, password string) error {
-	if db.dialect.name != "postgres" {
+	if !db.dialect.roles {
 		return reseller.Errorf(reseller.EINVALID, "An app role is a PostgreSQL feature; a SQLite database is one file that the app opens itself.")
 	}
 	if !plainIdent.MatchString(role) || role == "public" || strings.HasPrefix(role, "pg_") {
@@ -73,7 +73,7 @@ func (db *DB) GrantAppRole(ctx context.Context, role, password string) error {
 		}
 	}
 	quoted := `"` + role + `"`
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var super bool
 		err := tx.queryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = ?", role).Scan(&super)
 		switch {

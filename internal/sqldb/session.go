@@ -38,7 +38,7 @@ const (
 // userAgent are kept for the user's list of sessions. ENOTFOUND.
 func (db *DB) CreateSession(ctx context.Context, userID int64, ip, userAgent string) (string, error) {
 	secret, hash := newSecret(SessionPrefix)
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var accountID int64
 		if err := tx.queryRow(ctx, "SELECT account_id FROM users WHERE id = ?", userID).Scan(&accountID); err != nil {
 			return notFound(err, "User", userID)
@@ -88,7 +88,7 @@ func (db *DB) SessionActor(ctx context.Context, secret string) (*reseller.Actor,
 	if next := minTime(now.Add(SessionIdle), end); next.Sub(fromMicros(expires)) > sessionTouchEvery {
 		// Best effort, like a token's last use: a failed touch must not
 		// fail the request; the session just ends a little sooner.
-		db.update(ctx, func(tx *Tx) error {
+		db.update(ctx, func(ctx context.Context, tx *Tx) error {
 			_, err := tx.exec(ctx, "UPDATE sessions SET expires_at = ? WHERE hash = ?", micros(next), hash)
 			return err
 		})
@@ -99,7 +99,7 @@ func (db *DB) SessionActor(ctx context.Context, secret string) (*reseller.Actor,
 // DeleteSession signs a session out. Unknown secrets are not an error:
 // signing out twice is the same as once.
 func (db *DB) DeleteSession(ctx context.Context, secret string) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.exec(ctx, "DELETE FROM sessions WHERE hash = ?", hashSecret(secret))
 		return err
 	})
@@ -109,7 +109,7 @@ func (db *DB) DeleteSession(ctx context.Context, secret string) error {
 // must be the user themself or have PermManageTeam in the user's account;
 // without one the caller is the operator. EFORBIDDEN, ENOTFOUND.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var accountID int64
 		if err := tx.queryRow(ctx, "SELECT account_id FROM users WHERE id = ?", userID).Scan(&accountID); err != nil {
 			return notFound(err, "User", userID)
@@ -139,7 +139,7 @@ func (db *DB) CreatePasswordLink(ctx context.Context, userID int64) (string, err
 		return "", err
 	}
 	secret, hash := newSecret(LinkPrefix)
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		q, args := "SELECT "+userColumns+" FROM users WHERE id = ?", []any{userID}
 		if actor != nil {
 			q += " AND account_id = ?"
@@ -211,7 +211,7 @@ func (db *DB) UsePasswordLink(ctx context.Context, secret, password string) erro
 		return err
 	}
 	hash := hashPassword(password)
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var accountID, userID, expires int64
 		var used sql.NullInt64
 		err := tx.queryRow(ctx, "SELECT account_id, user_id, expires_at, used_at FROM password_links WHERE hash = ?"+tx.db.dialect.forUpdate,

@@ -290,7 +290,7 @@ func (db *DB) storeCheckpoint(ctx context.Context, accountID int64, cp auditlog.
 		}
 		return nil
 	}
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		if err := read(tx); err != nil || existing != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (*rese
 	}
 	t := &reseller.Token{UserID: userID, Name: name}
 	secret, hash := newSecret(TokenPrefix)
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		q := "SELECT account_id FROM users WHERE id = ?"
 		args := []any{userID}
 		actor, err := teamActor(ctx, 0)
@@ -74,7 +74,7 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*reseller.Actor,
 	now := db.Now()
 	if !lastUsed.Valid || now.Sub(fromMicros(lastUsed.Int64)) > tokenTouchEvery {
 		// Best effort: a failed touch must not fail the request.
-		db.update(ctx, func(tx *Tx) error {
+		db.update(ctx, func(ctx context.Context, tx *Tx) error {
 			_, err := tx.exec(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", micros(tx.now), a.TokenID)
 			return err
 		})
@@ -113,7 +113,7 @@ func (db *DB) RevokeToken(ctx context.Context, tokenID int64) error {
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var revoked sql.NullInt64
 		if err := tx.queryRow(ctx, "SELECT revoked_at FROM tokens WHERE account_id = ? AND id = ?", actor.AccountID, tokenID).Scan(&revoked); err != nil {
 			return notFound(err, "Token", tokenID)

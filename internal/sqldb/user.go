@@ -55,7 +55,7 @@ func (db *DB) AddUser(ctx context.Context, accountID int64, email string, role r
 		return nil, reseller.Errorf(reseller.ECONFLICT, "An account has one owner; transfer ownership instead of adding an owner.")
 	}
 	var u *reseller.User
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var n int
 		if err := tx.queryRow(ctx, "SELECT count(*) FROM accounts WHERE id = ?", accountID).Scan(&n); err != nil {
 			return err
@@ -121,7 +121,7 @@ func (db *DB) SetRole(ctx context.Context, userID int64, role reseller.Role) (*r
 		return nil, reseller.Errorf(reseller.EINVALID, "Role %q is not one of owner, admin, operator, auditor.", role)
 	}
 	var u *reseller.User
-	err = db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		u, err = scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"+tx.db.dialect.forUpdate, actor.AccountID, userID))
 		if err != nil {
 			return notFound(err, "User", userID)
@@ -155,7 +155,7 @@ func (db *DB) RemoveUser(ctx context.Context, userID int64) error {
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		u, err := scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", actor.AccountID, userID))
 		if err != nil {
 			return notFound(err, "User", userID)
@@ -191,7 +191,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, password string) er
 		return err
 	}
 	hash := hashPassword(password)
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		r, err := tx.exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
 		if err != nil {
 			return err
@@ -239,7 +239,7 @@ func (db *DB) SetTimeZone(ctx context.Context, userID int64, tz string) error {
 			return err
 		}
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.exec(ctx, "UPDATE users SET time_zone = ? WHERE id = ?", tz, userID)
 		return err
 	})

@@ -66,7 +66,7 @@ func (db *DB) witness(ctx context.Context, accountID, n int64, signed []byte, fa
 			}
 			continue
 		}
-		err = db.update(ctx, func(tx *Tx) error {
+		err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 			_, err := tx.exec(ctx, "INSERT INTO audit_cosignatures (account_id, size, witness, line, created_at) VALUES (?, ?, ?, ?, ?)",
 				accountID, n, w.id, string(line), micros(tx.now))
 			return err

@@ -121,7 +121,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		// Nothing is signed for a log that failed its check; the banner says why.
 		d.CheckpointUnavailable = true
 		d.ExportBundle = ""
-	} else if reseller.ErrorCode(err) == reseller.EINTERNAL {
+	} else if errors.Is(err, reseller.ErrNoSigner) {
 		// No signing key on this server: no checkpoint, and no bundles.
 		s.log.LogAttrs(ctx, slog.LevelDebug, "no checkpoint for the audit page", slog.String("error", err.Error()))
 		d.CheckpointUnavailable = true

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -35,7 +36,7 @@ func (s *Server) exportBundlePage(w http.ResponseWriter, r *http.Request) error 
 	}
 	// Without a signing key there is nothing to verify against: say so
 	// rather than fail midway.
-	if _, err := s.store.Checkpoint(ctx); reseller.ErrorCode(err) == reseller.EINTERNAL {
+	if _, err := s.store.Checkpoint(ctx); errors.Is(err, reseller.ErrNoSigner) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "bundle export without a checkpoint", slog.String("error", err.Error()))
 		return errNoBundles
 	} else if err != nil {
