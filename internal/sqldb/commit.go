@@ -74,6 +74,9 @@ func (db *DB) submit(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 		return errClosed
 	default:
 	}
+	if db.onSubmit != nil {
+		db.onSubmit() // test hook: the write is about to wait for the committer
+	}
 	select {
 	case db.writes <- r:
 	case <-db.closed:

@@ -62,6 +62,7 @@ func TestWritePanics(t *testing.T) {
 			})
 		}()
 		<-started
+		queued := sqldb.Queued(db)
 		names := []string{"before", "panics", "after"}
 		errs := make([]error, len(names))
 		var wg sync.WaitGroup
@@ -78,7 +79,11 @@ func TestWritePanics(t *testing.T) {
 				})
 			})
 		}
-		time.Sleep(50 * time.Millisecond) // let them queue
+		if db.Dialect() == "sqlite" { // PostgreSQL has no queue: the writes just run
+			for range names {
+				<-queued // each is waiting for the committer, which the first holds
+			}
+		}
 		close(release)
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
@@ -132,12 +137,15 @@ func TestCloseWithWritesWaiting(t *testing.T) {
 		})
 	}()
 	<-started
+	queued := sqldb.Queued(db)
 	errs := make([]error, 5)
 	var wg sync.WaitGroup
 	for i := range errs {
 		wg.Go(func() { errs[i] = sqldb.Write(ctx, db, insertAccount(fmt.Sprintf("waiting %d", i))) })
 	}
-	time.Sleep(20 * time.Millisecond) // let them queue
+	for range errs {
+		<-queued // each is waiting for the committer, which the first holds
+	}
 	closed := make(chan struct{})
 	go func() {
 		if err := db.Close(); err != nil {

@@ -35,6 +35,7 @@ type DB struct {
 	Now reseller.Clock
 
 	beforeCommit func() error // test hook: fail a transaction at its last moment
+	onSubmit     func()       // test hook: a write is handed to the SQLite committer
 	noMerkle     bool         // benchmark hook: append entries without their Merkle hashes
 
 	writes        chan *writeReq // group commit: actions for the committer (commit.go)
@@ -54,7 +55,6 @@ type DB struct {
 	onWitnessError func(accountID int64, url string, err error)
 	nstmts         atomic.Int32
 }
-
 
 // Open opens the database that dsn names: a postgres:// URL, or else the path
 // of a SQLite file (created if missing). It does not migrate; call Migrate.
