@@ -282,6 +282,7 @@ func TestAuditCheckCatchesTampering(t *testing.T) {
 		}, "checkpoint row of size 20: its note is a checkpoint of log"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
 			sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 				f := newFixture(t, db)
 				withKey(t, db)

@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -159,4 +161,18 @@ func ownerHint(err error) error {
 		return fmt.Errorf("%w (the schema needs migrating, and this role may not change it: run 'reseller migrate' as the role that owns the tables, then start the app again)", err)
 	}
 	return err
+}
+
+// SchemaHash names the schema the embedded migrations make: a hex SHA-256
+// over their names and sources. Test helpers key migrated template
+// databases by it.
+func SchemaHash() string {
+	h := sha256.New()
+	paths, _ := fs.Glob(migrations, "migrations/*.sql")
+	for _, p := range paths {
+		b, _ := migrations.ReadFile(p)
+		fmt.Fprintf(h, "%s %d\n", p, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -164,6 +164,7 @@ func TestSignerRefusesRewrittenTree(t *testing.T) {
 		},
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
 			sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 				f := newFixture(t, db)
 				s, vkey := signerOf(t, db)

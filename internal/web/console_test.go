@@ -86,7 +86,7 @@ func TestConsoleSignIn(t *testing.T) {
 
 // After a sign-in, only paths on this site are followed.
 func TestConsoleSignInNext(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		e.setPassword(t, auditor)
 		// Behind a TLS-terminating proxy the cookies are Secure.
@@ -167,7 +167,7 @@ func TestConsoleSignInRateLimit(t *testing.T) {
 }
 
 func TestConsoleHeaders(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		v := e.signedIn(t, owner)
 		for _, path := range []string{"/signin", "/clients", "/audit", "/help", "/clients/12345"} {
@@ -209,7 +209,7 @@ func TestConsoleHeaders(t *testing.T) {
 
 // Every state change refuses a form posted from another site.
 func TestConsoleCrossOrigin(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		v := e.signedIn(t, owner)
 		c := e.client(t, "x@example.org", "")

@@ -43,7 +43,7 @@ func (h *hookStore) FindAccountByID(ctx context.Context, id int64) (*reseller.Ac
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		for _, rq := range []req{
 			{method: "GET", path: "/api/v1/pools", token: e.tokens[auditor]},
@@ -127,7 +127,7 @@ func TestInternalErrors(t *testing.T) {
 }
 
 func TestRequestLog(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		res := e.do(t, req{method: "POST", path: "/api/v1/clients", token: e.tokens[operator],
 			body: `{"email":"log@x.io"}`, header: map[string]string{"X-Request-Id": "log-1"}})
@@ -161,7 +161,7 @@ func TestRequestLog(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		// One request per 1000 s after a burst of two: the third is refused.
 		e := newEnv(t, db, func(c *web.Config) { c.RateLimit, c.RateBurst = 0.001, 2 })
 		for i := range 2 {
@@ -196,7 +196,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestTrustProxy(t *testing.T) {
-	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+	sqldbtest.SQLiteOnly(t, func(t *testing.T, db *sqldb.DB) {
 		for _, trust := range []bool{false, true} {
 			e := newEnv(t, sqldbtest.MustOpen(t, db.Dialect()), func(c *web.Config) { c.TrustProxy = trust })
 			e.do(t, req{method: "POST", path: "/api/v1/clients", token: e.tokens[operator], body: `{"email":"p@x.io"}`,

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/resellerconsole/reseller/internal/sqldb"
@@ -43,7 +44,9 @@ func Dialects() []string {
 
 // Run runs fn as a subtest on each dialect, with a fresh migrated database.
 // When PostgreSQL is not configured the "postgres" subtest is skipped, and it
-// says so, so that a run shows what it did not cover.
+// says so, so that a run shows what it did not cover. The subtests run in
+// parallel (t.Parallel): each has a database of its own, so fn must keep to
+// it and to t (no t.Setenv, no package-level state).
 func Run(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
 	t.Helper()
 	for _, d := range []string{"sqlite", "postgres"} {
@@ -51,16 +54,33 @@ func Run(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
 			if d == "postgres" && PostgresURL() == "" {
 				t.Skip("PostgreSQL not configured: set RESELLER_TEST_POSTGRES=" + DefaultPostgres)
 			}
+			t.Parallel()
 			fn(t, MustOpen(t, d))
 		})
 	}
 }
 
+// SQLiteOnly runs fn once, on SQLite, for tests of what does not depend on
+// the database (HTTP headers, limits, request logs): running them on
+// PostgreSQL too would test nothing more.
+func SQLiteOnly(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
+	t.Helper()
+	t.Parallel()
+	fn(t, MustOpen(t, "sqlite"))
+}
+
 // MustOpen opens a fresh, migrated database of the dialect, dropped when the
-// test ends.
+// test ends. On PostgreSQL it is a copy of a template migrated once per
+// schema (CREATE DATABASE ... TEMPLATE), which is much faster than
+// migrating each test's database.
 func MustOpen(tb testing.TB, dialect string) *sqldb.DB {
 	tb.Helper()
-	dsn := NewDSN(tb, dialect)
+	var dsn string
+	if dialect == "postgres" {
+		dsn = newDSN(tb, dialect, migratedTemplate(tb))
+	} else {
+		dsn = NewDSN(tb, dialect)
+	}
 	db, err := sqldb.Open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatal(err)
@@ -77,6 +97,12 @@ func MustOpen(tb testing.TB, dialect string) *sqldb.DB {
 // random name created on the test server.
 func NewDSN(tb testing.TB, dialect string) string {
 	tb.Helper()
+	return newDSN(tb, dialect, "")
+}
+
+// newDSN is NewDSN, copying the PostgreSQL database template when it is not "".
+func newDSN(tb testing.TB, dialect, template string) string {
+	tb.Helper()
 	if dialect == "sqlite" {
 		return filepath.Join(tb.TempDir(), "test.db")
 	}
@@ -92,7 +118,11 @@ func NewDSN(tb testing.TB, dialect string) string {
 		tb.Fatal(err)
 	}
 	defer adb.Close()
-	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
+	create := "CREATE DATABASE " + name
+	if template != "" {
+		create += " TEMPLATE " + template
+	}
+	if _, err := adb.Exec(create); err != nil {
 		tb.Fatalf("sqldbtest: create database on %s: %v", redact(admin), err)
 	}
 	tb.Cleanup(func() {
@@ -127,4 +157,75 @@ func Dialect(dsn string) string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// migratedTemplate returns the name of a PostgreSQL template database with
+// the current schema, making it the first time. Test binaries run at once
+// (one per package) take turns with an advisory lock; a template is marked
+// IS_TEMPLATE only once fully migrated, so a half-made one is made again.
+// Templates are named by sqldb.SchemaHash and kept for later runs.
+func migratedTemplate(tb testing.TB) string {
+	tb.Helper()
+	templateOnce.Do(func() { templateName, templateErr = makeTemplate() })
+	if templateErr != nil {
+		tb.Fatalf("sqldbtest: template database: %v", templateErr)
+	}
+	return templateName
+}
+
+func makeTemplate() (string, error) {
+	ctx := context.Background()
+	name := "reseller_test_tmpl_" + sqldb.SchemaHash()[:16]
+	admin := PostgresURL()
+	adb, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", err
+	}
+	defer adb.Close()
+	conn, err := adb.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	const lock = 0x72657374 // "rest"
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lock); err != nil {
+		return "", err
+	}
+	defer conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", lock)
+	var ready bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", name).Scan(&ready); err != nil {
+		return "", err
+	}
+	if ready {
+		return name, nil
+	}
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return "", err
+		}
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	db, err := sqldb.Open(ctx, u.String())
+	if err != nil {
+		return "", err
+	}
+	err = db.Migrate(ctx)
+	db.Close()
+	if err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, "ALTER DATABASE "+name+" WITH IS_TEMPLATE true"); err != nil {
+		return "", err
+	}
+	return name, nil
 }
