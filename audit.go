@@ -10,36 +10,86 @@ import (
 // Action is the kind of change an audit entry records.
 type Action string
 
-// The six actions of the audit log. Plugin activity is never recorded here.
+// The actions of the audit log, in two categories. Plugin activity is never
+// recorded here.
 const (
+	// Clients and licenses; their target is a client.
 	ActionClientCreated     Action = "client.created"
 	ActionClientSuspended   Action = "client.suspended"
 	ActionClientReactivated Action = "client.reactivated"
 	ActionClientDeleted     Action = "client.deleted"
 	ActionLicenseAllocated  Action = "license.allocated"
 	ActionLicenseRevoked    Action = "license.revoked"
+
+	// Team and access; their target is a user.
+	ActionUserAdded            Action = "user.added"
+	ActionUserRoleChanged      Action = "user.role_changed"
+	ActionUserRemoved          Action = "user.removed"
+	ActionOwnershipTransferred Action = "ownership.transferred"
+	ActionTokenCreated         Action = "token.created"
+	ActionTokenRevoked         Action = "token.revoked"
+	ActionPasswordLinkCreated  Action = "password_link.created"
 )
 
-// Actions lists every action in the order the console shows them.
-var Actions = []Action{
+// Categories of actions, as the console groups them.
+const (
+	CategoryClients = "clients"
+	CategoryTeam    = "team"
+)
+
+// ClientActions are the actions on clients and licenses, in the order the
+// console shows them.
+var ClientActions = []Action{
 	ActionClientCreated, ActionClientSuspended, ActionClientReactivated,
 	ActionClientDeleted, ActionLicenseAllocated, ActionLicenseRevoked,
 }
 
+// TeamActions are the actions on the team and its access.
+var TeamActions = []Action{
+	ActionUserAdded, ActionUserRoleChanged, ActionUserRemoved, ActionOwnershipTransferred,
+	ActionTokenCreated, ActionTokenRevoked, ActionPasswordLinkCreated,
+}
+
+// Actions lists every action in the order the console shows them.
+var Actions = append(append([]Action(nil), ClientActions...), TeamActions...)
+
 var actionLabels = map[Action]string{
-	ActionClientCreated:     "Client created",
-	ActionClientSuspended:   "Client suspended",
-	ActionClientReactivated: "Client reactivated",
-	ActionClientDeleted:     "Client deleted",
-	ActionLicenseAllocated:  "License allocated",
-	ActionLicenseRevoked:    "License revoked",
+	ActionClientCreated:        "Client created",
+	ActionClientSuspended:      "Client suspended",
+	ActionClientReactivated:    "Client reactivated",
+	ActionClientDeleted:        "Client deleted",
+	ActionLicenseAllocated:     "License allocated",
+	ActionLicenseRevoked:       "License revoked",
+	ActionUserAdded:            "User added",
+	ActionUserRoleChanged:      "Role changed",
+	ActionUserRemoved:          "User removed",
+	ActionOwnershipTransferred: "Ownership transferred",
+	ActionTokenCreated:         "API token created",
+	ActionTokenRevoked:         "API token revoked",
+	ActionPasswordLinkCreated:  "Set-password link created",
 }
 
 // Label is the action's name as people read it.
 func (a Action) Label() string { return actionLabels[a] }
 
-// Valid reports whether a is one of the six actions.
+// Valid reports whether a is one of the actions.
 func (a Action) Valid() bool { _, ok := actionLabels[a]; return ok }
+
+// Category is CategoryClients or CategoryTeam.
+func (a Action) Category() string {
+	if strings.HasPrefix(string(a), "client.") || strings.HasPrefix(string(a), "license.") {
+		return CategoryClients
+	}
+	return CategoryTeam
+}
+
+// TargetType is what an action's target is: TargetClient or TargetUser.
+func (a Action) TargetType() string {
+	if a.Category() == CategoryClients {
+		return TargetClient
+	}
+	return TargetUser
+}
 
 // ParseAction accepts an action id ("client.suspended"); EINVALID otherwise.
 func ParseAction(s string) (Action, error) {
@@ -63,8 +113,15 @@ func ActionStrings(as []Action) []string {
 // actionList names every action, for messages.
 func actionList() string { return strings.Join(ActionStrings(Actions), ", ") }
 
-// Target is what an entry's action applied to: always a client, with its
-// email as it was when the action happened.
+// Target types.
+const (
+	TargetClient = "client"
+	TargetUser   = "user"
+)
+
+// Target is what an entry's action applied to: a client (client and
+// license actions) or a user (team actions), with its email as it was when
+// the action happened.
 type Target struct {
 	Type  string `json:"type"`
 	ID    int64  `json:"id"`
@@ -80,6 +137,11 @@ type Details struct {
 	LicenseID int64  `json:"license_id,omitempty"` // license actions
 	Label     string `json:"label,omitempty"`      // license label
 	Reason    string `json:"reason,omitempty"`     // suspend and revoke
+	Role      Role   `json:"role,omitempty"`       // user.added, user.removed: the user's role
+	FromRole  Role   `json:"from_role,omitempty"`  // user.role_changed, ownership.transferred: the role before
+	ToRole    Role   `json:"to_role,omitempty"`    // user.role_changed, ownership.transferred: the role after
+	TokenID   int64  `json:"token_id,omitempty"`   // token.created, token.revoked
+	TokenName string `json:"token_name,omitempty"` // token.created, token.revoked
 }
 
 // EntryActor is who performed an entry's action, as it was at the time.

@@ -16,6 +16,12 @@ const (
 	RoleAuditor  Role = "auditor"
 )
 
+// RolePlatform is the platform operator acting through the CLI: not a role a
+// user can have, but the role the log names an action of the operator with
+// (actor id 0, no email, via cli). It may do anything in the account its
+// actor names.
+const RolePlatform Role = "platform"
+
 // Roles lists every role, most privileged first.
 var Roles = []Role{RoleOwner, RoleAdmin, RoleOperator, RoleAuditor}
 
@@ -49,6 +55,9 @@ var rolePerms = map[Role][]Permission{
 
 // Can reports whether role r has permission p.
 func (r Role) Can(p Permission) bool {
+	if r == RolePlatform {
+		return true
+	}
 	for _, q := range rolePerms[r] {
 		if q == p {
 			return true
@@ -87,6 +96,15 @@ type Actor struct {
 	UserAgent string
 	RequestID string
 }
+
+// OperatorActor is the platform operator acting in an account, through
+// the CLI. Entries it records name it (role platform, no user).
+func OperatorActor(accountID int64) *Actor {
+	return &Actor{AccountID: accountID, Role: RolePlatform, Via: ViaCLI}
+}
+
+// IsOperator reports whether the actor is the platform operator.
+func (a *Actor) IsOperator() bool { return a != nil && a.Role == RolePlatform }
 
 type actorKey struct{}
 
