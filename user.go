@@ -132,26 +132,32 @@ func Authorize(ctx context.Context, p Permission) (*Actor, error) {
 	return a, nil
 }
 
-// UserService manages an account's team. Methods that act for a user take the
-// actor from ctx; the platform operator's methods (AddUser with no actor in
-// ctx) are for the CLI.
+// UserService manages the acting user's account's team. Every method takes
+// the actor from ctx and scopes by its account; team changes need
+// PermManageTeam (owner, admin, the platform operator) and are recorded in
+// the audit log with the change. Without an actor nothing is allowed.
 type UserService interface {
-	// AddUser adds a user to an account. With an actor in ctx the actor must
-	// have PermManageTeam. An account has exactly one owner: the first user
-	// added may be the owner, a second owner is ECONFLICT (transfer ownership
-	// with SetRole instead). Returns EINVALID, EEMAILTAKEN, ENOTFOUND (account).
-	AddUser(ctx context.Context, accountID int64, email string, role Role) (*User, error)
+	// AddUser adds a user to the account and records user.added. Only the
+	// platform operator adds the owner, to an account without one; else an
+	// owner is ECONFLICT (transfer ownership instead). EINVALID, EEMAILTAKEN.
+	AddUser(ctx context.Context, email string, role Role) (*User, error)
 	// FindUserByID returns ENOTFOUND for unknown ids and other accounts' users.
-	FindUserByID(ctx context.Context, accountID, id int64) (*User, error)
-	// FindUserByEmail looks a user up platform-wide (for sign-in and the CLI).
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByEmail looks a user up platform-wide: for sign-in, and for the
+	// operator's CLI, which then acts in that user's account.
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
-	// ListUsers lists an account's team.
-	ListUsers(ctx context.Context, accountID int64) ([]*User, error)
-	// SetRole changes a user's role. Setting RoleOwner transfers ownership (owner only).
+	// ListUsers lists the account's team, owner first.
+	ListUsers(ctx context.Context) ([]*User, error)
+	// SetRole changes a user's role (user.role_changed). RoleOwner transfers ownership.
 	SetRole(ctx context.Context, userID int64, role Role) (*User, error)
-	// RemoveUser removes a user; the owner cannot be removed.
+	// TransferOwnership makes a user the owner, the old owner an admin
+	// (ownership.transferred). Owner or platform operator only.
+	TransferOwnership(ctx context.Context, userID int64) (*User, error)
+	// RemoveUser removes a user (user.removed, after token.revoked for each
+	// of their tokens); the owner cannot be removed.
 	RemoveUser(ctx context.Context, userID int64) error
-	// SetPassword sets a user's password (hashed with argon2id).
+	// SetPassword sets a user's password (hashed with argon2id): the user's
+	// own, or any for the platform operator. It ends the user's sessions.
 	SetPassword(ctx context.Context, userID int64, password string) error
 	// CheckPassword returns the user if email and password match, EUNAUTHORIZED otherwise.
 	CheckPassword(ctx context.Context, email, password string) (*User, error)
@@ -168,14 +174,21 @@ type Token struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// TokenService issues and checks API tokens.
+// TokenService issues and checks API tokens. A token acts as the user who
+// created it: users create tokens for themselves only, and only the platform
+// operator issues one for someone else (CreateTokenFor).
 type TokenService interface {
-	// CreateToken issues a token for a user and returns it with its secret.
-	CreateToken(ctx context.Context, userID int64, name string) (*Token, string, error)
+	// CreateToken issues a token for the acting user (token.created) and
+	// returns it with its secret, shown once.
+	CreateToken(ctx context.Context, name string) (*Token, string, error)
+	// CreateTokenFor issues a token for a user of the account: the platform
+	// operator's, recorded as its action. EFORBIDDEN for anyone else.
+	CreateTokenFor(ctx context.Context, userID int64, name string) (*Token, string, error)
 	// Authenticate returns the actor for a token secret, EUNAUTHORIZED if unknown or revoked.
 	Authenticate(ctx context.Context, secret string) (*Actor, error)
-	// ListTokens lists an account's tokens.
-	ListTokens(ctx context.Context, accountID int64) ([]*Token, error)
-	// RevokeToken revokes a token of the actor's account.
+	// ListTokens lists the account's tokens.
+	ListTokens(ctx context.Context) ([]*Token, error)
+	// RevokeToken revokes a token of the account (token.revoked); admins
+	// cannot revoke the owner's.
 	RevokeToken(ctx context.Context, tokenID int64) error
 }

@@ -197,25 +197,18 @@ func (e *env) open(create bool) (*sqldb.DB, error) {
 // messages and logs.
 func redact(dsn string) string { return sqldb.Redact(dsn) }
 
-// operatorContext returns a context acting for an account's most senior
-// user, through the CLI. The store's read methods for the audit log take an
-// actor with audit permission; the operator may read any account, so the CLI
-// acts as that account's owner (every role may read the log). Nothing is
-// written as that user: reads record no entry. Returns nil, nil for an
-// account with no users, whose log is necessarily empty.
+// asOperator returns a context acting as the platform operator in an
+// account: what the operator's commands do is recorded as the operator's,
+// never as some user's.
+func asOperator(ctx context.Context, accountID int64) context.Context {
+	return reseller.NewContext(ctx, reseller.OperatorActor(accountID))
+}
+
+// operatorContext returns a context acting as the platform operator in an
+// existing account; ENOTFOUND for an unknown account.
 func operatorContext(ctx context.Context, db *sqldb.DB, accountID int64) (context.Context, error) {
 	if _, err := db.FindAccountByID(ctx, accountID); err != nil {
 		return nil, err
 	}
-	users, err := db.ListUsers(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	if len(users) == 0 {
-		return nil, nil
-	}
-	u := users[0] // owner first
-	return reseller.NewContext(ctx, &reseller.Actor{
-		UserID: u.ID, AccountID: u.AccountID, Email: u.Email, Role: u.Role, Via: reseller.ViaCLI,
-	}), nil
+	return asOperator(ctx, accountID), nil
 }

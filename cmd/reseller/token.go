@@ -15,8 +15,10 @@ func (c *tokenCreateCmd) Help() string {
 	return `Issues an API token that acts as the user, with the user's role, and prints
 it alone on stdout. Only a hash is stored, so this is the one time the token
 is shown. Send it as 'Authorization: Bearer TOKEN' to the /api/v1 endpoints;
-actions taken with it are recorded with the token's id. Users who manage the
-team revoke tokens from the console.`
+actions taken with it are recorded with the token's id. Issuing it is
+recorded in the account's audit log as token.created by the platform
+operator: only the operator can issue a token for someone else. Users who
+manage the team revoke tokens from the console or the API.`
 }
 
 func (c *tokenCreateCmd) Run(e *env) error {
@@ -29,7 +31,7 @@ func (c *tokenCreateCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	t, secret, err := db.CreateToken(e.ctx, u.ID, c.Name)
+	t, secret, err := db.CreateTokenFor(asOperator(e.ctx, u.AccountID), u.ID, c.Name)
 	if err != nil {
 		return err
 	}

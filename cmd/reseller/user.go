@@ -44,7 +44,7 @@ func (c *userAddCmd) Run(e *env) error {
 		return err
 	}
 	defer db.Close()
-	u, err := db.AddUser(e.ctx, c.Account, c.Email, reseller.Role(c.Role))
+	u, err := db.AddUser(asOperator(e.ctx, c.Account), c.Email, reseller.Role(c.Role))
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (c *userSetPasswordCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := db.SetPassword(e.ctx, u.ID, pw); err != nil {
+	if err := db.SetPassword(asOperator(e.ctx, u.AccountID), u.ID, pw); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "Password set for %s.\n", u.Email)
@@ -126,7 +126,7 @@ func (c *userListCmd) Run(e *env) error {
 	if _, err := db.FindAccountByID(e.ctx, c.Account); err != nil {
 		return err
 	}
-	us, err := db.ListUsers(e.ctx, c.Account)
+	us, err := db.ListUsers(asOperator(e.ctx, c.Account))
 	if err != nil {
 		return err
 	}

@@ -207,22 +207,38 @@ func (s *seeder) setup(ctx context.Context) error {
 	}
 	s.res.Account = a
 	s.users = map[reseller.Role]*member{}
+	// The platform operator adds the owner and issues each user's demo
+	// token; the owner adds the rest of the team in the console, with a
+	// set-password link each. All of it is in the log, as it would be.
+	operator := reseller.NewContext(ctx, reseller.OperatorActor(a.ID))
 	for _, du := range demoUsers {
-		u, err := s.db.AddUser(ctx, a.ID, du.email, du.role)
+		by := operator
+		if du.role != reseller.RoleOwner {
+			by = s.web(reseller.RoleOwner)
+		}
+		u, err := s.db.AddUser(by, du.email, du.role)
 		if err != nil {
 			return err
 		}
 		pw := password()
-		if err := s.db.SetPassword(ctx, u.ID, pw); err != nil {
+		if err := s.db.SetPassword(operator, u.ID, pw); err != nil {
 			return err
 		}
-		t, secret, err := s.db.CreateToken(ctx, u.ID, "Demo token")
+		if du.role != reseller.RoleOwner {
+			if _, err := s.db.CreatePasswordLink(s.web(reseller.RoleOwner), u.ID); err != nil {
+				return err
+			}
+		}
+		t, secret, err := s.db.CreateTokenFor(operator, u.ID, "Demo token")
 		if err != nil {
 			return err
 		}
 		s.users[du.role] = &member{user: u, tokenID: t.ID, ips: du.ips, browser: du.browser}
 		s.res.Users = append(s.res.Users, User{ID: u.ID, Email: u.Email, Role: u.Role, Password: pw, Token: secret})
 		s.now = s.now.Add(time.Duration(5+s.rng.IntN(20)) * time.Minute)
+	}
+	if err := s.teamHistory(operator); err != nil {
+		return err
 	}
 	for _, dp := range demoPools {
 		p, err := s.db.CreatePool(ctx, a.ID, dp.name, dp.product, dp.capacity)
@@ -232,6 +248,64 @@ func (s *seeder) setup(ctx context.Context) error {
 		s.pools = append(s.pools, &pool{id: p.ID, name: p.Name, capacity: p.Capacity, weighting: dp.weighting})
 	}
 	s.names = map[string]bool{}
+	return nil
+}
+
+// web acts as the demo user of a role, in the console, from their usual place.
+func (s *seeder) web(role reseller.Role) context.Context {
+	m := s.users[role]
+	if m == nil { // the owner, while the team is being set up
+		du := demoUsers[0]
+		u, err := s.db.FindUserByEmail(context.Background(), du.email)
+		if err != nil {
+			panic(err)
+		}
+		m = &member{user: u, ips: du.ips, browser: du.browser}
+	}
+	return reseller.NewContext(context.Background(), &reseller.Actor{
+		UserID: m.user.ID, AccountID: m.user.AccountID, Email: m.user.Email, Role: m.user.Role,
+		Via: reseller.ViaWeb, IP: m.ips[0], UserAgent: m.browser, RequestID: fmt.Sprintf("%016x", s.rng.Uint64()),
+	})
+}
+
+// teamHistory gives the team a past: a temporary member who was added,
+// given a token, moved to another role and removed again, and ownership
+// handed to the admin for a holiday and back.
+func (s *seeder) teamHistory(operator context.Context) error {
+	step := func() { s.now = s.now.Add(time.Duration(30+s.rng.IntN(90)) * time.Minute) }
+	owner := s.web(reseller.RoleOwner)
+	step()
+	temp, err := s.db.AddUser(owner, "temp.help@demo.test", reseller.RoleOperator)
+	if err != nil {
+		return err
+	}
+	step()
+	if _, _, err := s.db.CreateTokenFor(operator, temp.ID, "Migration script"); err != nil {
+		return err
+	}
+	step()
+	if _, err := s.db.SetRole(s.web(reseller.RoleAdmin), temp.ID, reseller.RoleAuditor); err != nil {
+		return err
+	}
+	step()
+	if err := s.db.RemoveUser(s.web(reseller.RoleAdmin), temp.ID); err != nil {
+		return err
+	}
+	step()
+	admin := s.users[reseller.RoleAdmin].user
+	if _, err := s.db.TransferOwnership(owner, admin.ID); err != nil {
+		return err
+	}
+	step()
+	// The admin, owner for a while, hands it back.
+	back := reseller.NewContext(context.Background(), &reseller.Actor{
+		UserID: admin.ID, AccountID: admin.AccountID, Email: admin.Email, Role: reseller.RoleOwner,
+		Via: reseller.ViaWeb, IP: s.users[reseller.RoleAdmin].ips[0], UserAgent: s.users[reseller.RoleAdmin].browser,
+	})
+	if _, err := s.db.TransferOwnership(back, s.users[reseller.RoleOwner].user.ID); err != nil {
+		return err
+	}
+	step()
 	return nil
 }
 

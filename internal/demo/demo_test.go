@@ -33,7 +33,7 @@ func TestSeed(t *testing.T) {
 		if len(as) != 1 || as[0].ID != res.Account.ID {
 			t.Fatalf("accounts = %v, want only the demo account", as)
 		}
-		users, err := db.ListUsers(ctx, res.Account.ID)
+		users, err := db.ListUsers(reseller.NewContext(ctx, reseller.OperatorActor(res.Account.ID)))
 		if err != nil {
 			t.Fatal(err)
 		}

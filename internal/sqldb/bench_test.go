@@ -87,7 +87,7 @@ func BenchmarkWrite(b *testing.B) {
 			// The same action without the Merkle hashes, in a second account
 			// whose log is left unverifiable: what the hashes cost.
 			acc := ok(db.CreateAccount(ctx, "No Merkle"))
-			nm := actorCtx(ok(db.AddUser(ctx, acc.ID, "nomerkle@x.test", reseller.RoleOperator)), reseller.ViaAPI)
+			nm := actorCtx(ok(db.AddUser(reseller.NewContext(ctx, reseller.OperatorActor(acc.ID)), "nomerkle@x.test", reseller.RoleOperator)), reseller.ViaAPI)
 			b.Run("RecordActionNoMerkle", func(b *testing.B) {
 				op := nm
 				sqldb.SetNoMerkle(db, true)
@@ -141,7 +141,7 @@ func openBigLog(b *testing.B, dialect string, n int) *bigLog {
 			if err != nil {
 				b.Fatal(err)
 			}
-			u, err := db.AddUser(ctx, acc.ID, fmt.Sprintf("auditor%d@bench.test", i), reseller.RoleAuditor)
+			u, err := db.AddUser(reseller.NewContext(ctx, reseller.OperatorActor(acc.ID)), fmt.Sprintf("auditor%d@bench.test", i), reseller.RoleAuditor)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -79,7 +79,7 @@ func openCheckLog(b *testing.B, dialect string, n int) (*sqldb.DB, int64, int64)
 	}
 	b.Logf("building a %d-entry log on %s (once)", 6*clients, dialect)
 	acc := ok(db.CreateAccount(ctx, "Check bench"))
-	u := ok(db.AddUser(ctx, acc.ID, "owner@bench.test", reseller.RoleOwner))
+	u := ok(db.AddUser(reseller.NewContext(ctx, reseller.OperatorActor(acc.ID)), "owner@bench.test", reseller.RoleOwner))
 	pool := ok(db.CreatePool(ctx, acc.ID, "Agency 250", "Hosting", 250))
 	a := &reseller.Actor{UserID: u.ID, AccountID: acc.ID, Email: u.Email, Role: reseller.RoleOwner, Via: reseller.ViaAPI, IP: "203.0.113.9", UserAgent: "bench", RequestID: "bench"}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)

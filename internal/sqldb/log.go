@@ -28,7 +28,11 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 		return nil, notFound(err, "Account", a.AccountID)
 	}
 	size, t := seq-1, fromMicros(tus)
-	target.Type = "client"
+	target.Type = action.TargetType()
+	clientID := target.ID
+	if target.Type != reseller.TargetClient {
+		clientID = 0 // the client column and filter are for client targets
+	}
 	e := &reseller.Entry{
 		AccountID: a.AccountID,
 		Seq:       size + 1,
@@ -55,7 +59,7 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 	if _, err := tx.exec(ctx, `INSERT INTO audit_entries
 		(account_id, seq, time_us, action, client_id, target_email, actor_id, actor_email, record)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.AccountID, e.Seq, micros(t), string(action), target.ID, strings.ToLower(target.Email),
+		a.AccountID, e.Seq, micros(t), string(action), clientID, strings.ToLower(target.Email),
 		a.UserID, strings.ToLower(a.Email), rec); err != nil {
 		return nil, err
 	}

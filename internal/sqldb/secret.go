@@ -67,3 +67,8 @@ func checkPassword(encoded, password string) bool {
 	got := argon2.IDKey([]byte(password), salt, t, mem, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
+
+// NewTokenSecret returns a new API token secret and the hash the tokens
+// table keeps of it, for tools and test fixtures that set up tokens
+// directly in the database.
+func NewTokenSecret() (secret string, hash []byte) { return newSecret(TokenPrefix) }

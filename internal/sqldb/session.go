@@ -129,34 +129,32 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 // CreatePasswordLink returns the secret of a link with which a user sets
 // their password, for new users (there is no mail: an admin hands the link
 // over) and for forgotten passwords. It works once, for PasswordLinkTTL, and
-// replaces the user's earlier links. With an actor in ctx it needs
-// PermManageTeam in the user's account, and only the owner may make one for
-// the owner (else an admin could take the owner's place); without an actor
-// the caller is the operator. EFORBIDDEN, ENOTFOUND.
+// replaces the user's earlier links; it records password_link.created. It
+// needs PermManageTeam in the user's account, and only the owner (or the
+// platform operator) may make one for the owner, else an admin could take
+// the owner's place. EFORBIDDEN, ENOTFOUND.
 func (db *DB) CreatePasswordLink(ctx context.Context, userID int64) (string, error) {
-	actor, err := teamActor(ctx, 0)
+	actor, err := teamActor(ctx)
 	if err != nil {
 		return "", err
 	}
 	secret, hash := newSecret(LinkPrefix)
 	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
-		q, args := "SELECT "+userColumns+" FROM users WHERE id = ?", []any{userID}
-		if actor != nil {
-			q += " AND account_id = ?"
-			args = append(args, actor.AccountID)
-		}
-		u, err := scanUser(tx.queryRow(ctx, q, args...))
+		u, err := tx.lockUser(ctx, actor.AccountID, userID)
 		if err != nil {
-			return notFound(err, "User", userID)
+			return err
 		}
-		if actor != nil && u.Role == reseller.RoleOwner && actor.UserID != u.ID {
+		if u.Role == reseller.RoleOwner && actor.UserID != u.ID && !actor.IsOperator() {
 			return reseller.Errorf(reseller.EFORBIDDEN, "Only the owner can make a set-password link for the owner.")
 		}
 		if _, err := tx.exec(ctx, "DELETE FROM password_links WHERE account_id = ? AND user_id = ?", u.AccountID, u.ID); err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, "INSERT INTO password_links (hash, account_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			hash, u.AccountID, u.ID, micros(tx.now), micros(tx.now.Add(PasswordLinkTTL)))
+		if _, err := tx.exec(ctx, "INSERT INTO password_links (hash, account_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			hash, u.AccountID, u.ID, micros(tx.now), micros(tx.now.Add(PasswordLinkTTL))); err != nil {
+			return err
+		}
+		_, err = tx.appendEntry(ctx, actor, reseller.ActionPasswordLinkCreated, userTarget(u), reseller.Details{})
 		return err
 	})
 	if err != nil {

@@ -79,7 +79,7 @@ func TestSessions(t *testing.T) {
 		})
 
 		t.Run("RoleChangeAppliesAtOnce", func(t *testing.T) {
-			u := ok(db.AddUser(ctx, f.account.ID, "promote@acme.test", reseller.RoleAuditor))
+			u := ok(db.AddUser(f.operator(), "promote@acme.test", reseller.RoleAuditor))
 			secret := ok(db.CreateSession(ctx, u.ID, "", ""))
 			ok(db.SetRole(f.as(reseller.RoleAdmin), u.ID, reseller.RoleOperator))
 			if a := ok(db.SessionActor(ctx, secret)); a.Role != reseller.RoleOperator {
@@ -118,7 +118,7 @@ func TestPasswordLinks(t *testing.T) {
 		admin := f.as(reseller.RoleAdmin)
 
 		t.Run("OK", func(t *testing.T) {
-			u := ok(db.AddUser(admin, f.account.ID, "new@acme.test", reseller.RoleOperator))
+			u := ok(db.AddUser(admin, "new@acme.test", reseller.RoleOperator))
 			secret := ok(db.CreatePasswordLink(admin, u.ID))
 			if !strings.HasPrefix(secret, sqldb.LinkPrefix) {
 				t.Fatalf("secret = %q", secret)
@@ -141,7 +141,7 @@ func TestPasswordLinks(t *testing.T) {
 		})
 
 		t.Run("Expiry", func(t *testing.T) {
-			u := ok(db.AddUser(admin, f.account.ID, "late@acme.test", reseller.RoleAuditor))
+			u := ok(db.AddUser(admin, "late@acme.test", reseller.RoleAuditor))
 			secret := ok(db.CreatePasswordLink(admin, u.ID))
 			advance(sqldb.PasswordLinkTTL)
 			_, err := db.PasswordLinkUser(ctx, secret)
@@ -171,7 +171,7 @@ func TestPasswordLinks(t *testing.T) {
 			_, err = db.CreatePasswordLink(admin, owner.ID)
 			wantCode(t, err, reseller.EFORBIDDEN)
 			ok(db.CreatePasswordLink(f.as(reseller.RoleOwner), owner.ID))
-			ok(db.CreatePasswordLink(ctx, owner.ID))
+			ok(db.CreatePasswordLink(f.operator(), owner.ID))
 			_, err = db.CreatePasswordLink(admin, 99999)
 			wantCode(t, err, reseller.ENOTFOUND)
 		})
@@ -186,7 +186,7 @@ func TestPasswordLinks(t *testing.T) {
 
 		// Two uses at once: exactly one wins.
 		t.Run("Concurrent", func(t *testing.T) {
-			u := ok(db.AddUser(admin, f.account.ID, "race@acme.test", reseller.RoleAuditor))
+			u := ok(db.AddUser(admin, "race@acme.test", reseller.RoleAuditor))
 			secret := ok(db.CreatePasswordLink(admin, u.ID))
 			var wg sync.WaitGroup
 			errs := make([]error, 4)

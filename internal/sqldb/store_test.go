@@ -29,12 +29,12 @@ func newFixture(t testing.TB, db *sqldb.DB) *fixture {
 	f := &fixture{db: db, users: map[reseller.Role]*reseller.User{}}
 	f.account = ok(db.CreateAccount(ctx, "Acme Hosting"))
 	for _, r := range reseller.Roles {
-		f.users[r] = ok(db.AddUser(ctx, f.account.ID, fmt.Sprintf("%s@acme.test", r), r))
+		f.users[r] = sqldbtest.Member(t, db, f.account.ID, fmt.Sprintf("%s@acme.test", r), r)
 	}
 	f.pool = ok(db.CreatePool(ctx, f.account.ID, "Pro 10", "", 10))
 	f.small = ok(db.CreatePool(ctx, f.account.ID, "Solo", "shield", 1))
 	f.other = ok(db.CreateAccount(ctx, "Other Agency"))
-	u := ok(db.AddUser(ctx, f.other.ID, "op@other.test", reseller.RoleOperator))
+	u := sqldbtest.Member(t, db, f.other.ID, "op@other.test", reseller.RoleOperator)
 	f.otherOp = actorCtx(u, reseller.ViaAPI)
 	return f
 }
@@ -44,6 +44,11 @@ func actorCtx(u *reseller.User, via string) context.Context {
 		UserID: u.ID, AccountID: u.AccountID, Email: u.Email, Role: u.Role, Via: via,
 		IP: "192.0.2.7", UserAgent: "test", RequestID: "req-1",
 	})
+}
+
+// operator returns a context acting as the platform operator in the fixture's account.
+func (f *fixture) operator() context.Context {
+	return reseller.NewContext(context.Background(), reseller.OperatorActor(f.account.ID))
 }
 
 // as returns a context acting as the fixture's user with that role.

@@ -17,11 +17,37 @@ const TokenPrefix = "rsl_"
 // reads through the API do not each cost a write.
 const tokenTouchEvery = time.Minute
 
-// CreateToken issues an API token for a user and returns its secret, which
-// is shown once and stored only as a hash. With an actor in ctx it needs
-// PermManageTeam in the user's account; without one the caller is the
-// operator. EINVALID, ENOTFOUND, EFORBIDDEN.
-func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (*reseller.Token, string, error) {
+// CreateToken issues an API token for the acting user and returns its
+// secret, which is shown once and stored only as a hash; it records
+// token.created. A token acts as the user who created it, so nobody creates
+// one for someone else (the platform operator uses CreateTokenFor). Needs
+// PermManageTeam. EINVALID, EFORBIDDEN.
+func (db *DB) CreateToken(ctx context.Context, name string) (*reseller.Token, string, error) {
+	actor, err := teamActor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if actor.IsOperator() {
+		return nil, "", reseller.Errorf(reseller.EFORBIDDEN, "The platform operator has no tokens of its own; name the user the token is for.")
+	}
+	return db.createToken(ctx, actor, actor.UserID, name)
+}
+
+// CreateTokenFor issues a token for a user of the actor's account: for the
+// platform operator (the CLI) alone, and recorded as its action.
+// EFORBIDDEN, ENOTFOUND, EINVALID.
+func (db *DB) CreateTokenFor(ctx context.Context, userID int64, name string) (*reseller.Token, string, error) {
+	actor, err := teamActor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !actor.IsOperator() && actor.UserID != userID {
+		return nil, "", reseller.Errorf(reseller.EFORBIDDEN, "A token acts as the user who creates it: you can create one only for yourself.")
+	}
+	return db.createToken(ctx, actor, userID, name)
+}
+
+func (db *DB) createToken(ctx context.Context, actor *reseller.Actor, userID int64, name string) (*reseller.Token, string, error) {
 	name, err := reseller.CleanText("Token name", name, reseller.MaxNameLen)
 	if err != nil {
 		return nil, "", err
@@ -29,24 +55,20 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, name string) (*rese
 	if name == "" {
 		name = "API token"
 	}
-	t := &reseller.Token{UserID: userID, Name: name}
+	t := &reseller.Token{UserID: userID, Name: name, AccountID: actor.AccountID}
 	secret, hash := newSecret(TokenPrefix)
 	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
-		q := "SELECT account_id FROM users WHERE id = ?"
-		args := []any{userID}
-		actor, err := teamActor(ctx, 0)
+		u, err := tx.lockUser(ctx, actor.AccountID, userID)
 		if err != nil {
 			return err
-		} else if actor != nil {
-			q += " AND account_id = ?"
-			args = append(args, actor.AccountID)
-		}
-		if err := tx.queryRow(ctx, q, args...).Scan(&t.AccountID); err != nil {
-			return notFound(err, "User", userID)
 		}
 		t.CreatedAt = tx.now
-		return tx.queryRow(ctx, "INSERT INTO tokens (account_id, user_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-			t.AccountID, userID, name, hash, micros(tx.now)).Scan(&t.ID)
+		if err := tx.queryRow(ctx, "INSERT INTO tokens (account_id, user_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			t.AccountID, userID, name, hash, micros(tx.now)).Scan(&t.ID); err != nil {
+			return err
+		}
+		_, err = tx.appendEntry(ctx, actor, reseller.ActionTokenCreated, userTarget(u), reseller.Details{TokenID: t.ID, TokenName: name})
+		return err
 	})
 	if err != nil {
 		return nil, "", err
@@ -82,13 +104,15 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*reseller.Actor,
 	return a, nil
 }
 
-// ListTokens lists an account's tokens, newest first. EFORBIDDEN without PermManageTeam.
-func (db *DB) ListTokens(ctx context.Context, accountID int64) ([]*reseller.Token, error) {
-	if _, err := teamActor(ctx, accountID); err != nil {
+// ListTokens lists the actor's account's tokens, newest first.
+// EFORBIDDEN without PermManageTeam.
+func (db *DB) ListTokens(ctx context.Context) ([]*reseller.Token, error) {
+	a, err := teamActor(ctx)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind(`SELECT id, account_id, user_id, name, created_at, last_used_at, revoked_at
-		FROM tokens WHERE account_id = ? ORDER BY id DESC`), accountID)
+		FROM tokens WHERE account_id = ? ORDER BY id DESC`), a.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,21 +131,36 @@ func (db *DB) ListTokens(ctx context.Context, accountID int64) ([]*reseller.Toke
 	return ts, rows.Err()
 }
 
-// RevokeToken revokes a token of the actor's account. ENOTFOUND, ECONFLICT if already revoked.
+// RevokeToken revokes a token of the actor's account and records
+// token.revoked. Owners revoke any token; admins any but the owner's
+// (their own included). ENOTFOUND, EFORBIDDEN, ECONFLICT if already revoked.
 func (db *DB) RevokeToken(ctx context.Context, tokenID int64) error {
-	actor, err := reseller.Authorize(ctx, reseller.PermManageTeam)
+	actor, err := teamActor(ctx)
 	if err != nil {
 		return err
 	}
 	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var revoked sql.NullInt64
-		if err := tx.queryRow(ctx, "SELECT revoked_at FROM tokens WHERE account_id = ? AND id = ?", actor.AccountID, tokenID).Scan(&revoked); err != nil {
+		var userID int64
+		var name string
+		if err := tx.queryRow(ctx, "SELECT user_id, name, revoked_at FROM tokens WHERE account_id = ? AND id = ?"+tx.db.dialect.forUpdate,
+			actor.AccountID, tokenID).Scan(&userID, &name, &revoked); err != nil {
 			return notFound(err, "Token", tokenID)
+		}
+		u, err := tx.lockUser(ctx, actor.AccountID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Role == reseller.RoleOwner && actor.Role == reseller.RoleAdmin {
+			return reseller.Errorf(reseller.EFORBIDDEN, "Only the owner can revoke the owner's tokens.")
 		}
 		if revoked.Valid {
 			return reseller.Errorf(reseller.ECONFLICT, "Token %d is already revoked.", tokenID)
 		}
-		_, err := tx.exec(ctx, "UPDATE tokens SET revoked_at = ? WHERE account_id = ? AND id = ?", micros(tx.now), actor.AccountID, tokenID)
+		if _, err := tx.exec(ctx, "UPDATE tokens SET revoked_at = ? WHERE account_id = ? AND id = ?", micros(tx.now), actor.AccountID, tokenID); err != nil {
+			return err
+		}
+		_, err = tx.appendEntry(ctx, actor, reseller.ActionTokenRevoked, userTarget(u), reseller.Details{TokenID: tokenID, TokenName: name})
 		return err
 	})
 }

@@ -23,25 +23,30 @@ func scanUser(row scanner) (*reseller.User, error) {
 	return u, nil
 }
 
-// teamActor returns the actor of ctx if it may manage accountID's team. With
-// no actor in ctx the caller is the platform operator (CLI) and may.
-func teamActor(ctx context.Context, accountID int64) (*reseller.Actor, error) {
-	if reseller.ActorFrom(ctx) == nil {
-		return nil, nil
-	}
-	a, err := reseller.Authorize(ctx, reseller.PermManageTeam)
-	if err != nil {
-		return nil, err
-	}
-	if accountID != 0 && a.AccountID != accountID {
-		return nil, reseller.Errorf(reseller.ENOTFOUND, "Account %d not found.", accountID)
-	}
-	return a, nil
+// teamActor returns the actor of ctx if it may manage its account's team:
+// an owner, an admin, or the platform operator. Without an actor there is
+// no one to act for, and nothing is allowed.
+func teamActor(ctx context.Context) (*reseller.Actor, error) {
+	return reseller.Authorize(ctx, reseller.PermManageTeam)
 }
 
-// AddUser adds a user to an account. See reseller.UserService.
-func (db *DB) AddUser(ctx context.Context, accountID int64, email string, role reseller.Role) (*reseller.User, error) {
-	actor, err := teamActor(ctx, accountID)
+// userTarget is a user as an audit entry's target.
+func userTarget(u *reseller.User) reseller.Target {
+	return reseller.Target{Type: reseller.TargetUser, ID: u.ID, Email: u.Email}
+}
+
+// lockUser reads a user of the account for change.
+func (tx *Tx) lockUser(ctx context.Context, accountID, id int64) (*reseller.User, error) {
+	u, err := scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"+tx.db.dialect.forUpdate, accountID, id))
+	return u, notFound(err, "User", id)
+}
+
+// AddUser adds a user to the actor's account and records user.added. An
+// account has exactly one owner: only the platform operator adds one, to an
+// account that has none; anyone else gets ECONFLICT (transfer ownership
+// instead). EINVALID, EEMAILTAKEN, EFORBIDDEN, ECONFLICT.
+func (db *DB) AddUser(ctx context.Context, email string, role reseller.Role) (*reseller.User, error) {
+	actor, err := teamActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -51,45 +56,53 @@ func (db *DB) AddUser(ctx context.Context, accountID int64, email string, role r
 	if !role.Valid() {
 		return nil, reseller.Errorf(reseller.EINVALID, "Role %q is not one of owner, admin, operator, auditor.", role)
 	}
-	if actor != nil && role == reseller.RoleOwner {
+	if role == reseller.RoleOwner && !actor.IsOperator() {
 		return nil, reseller.Errorf(reseller.ECONFLICT, "An account has one owner; transfer ownership instead of adding an owner.")
 	}
 	var u *reseller.User
 	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
 		var n int
-		if err := tx.queryRow(ctx, "SELECT count(*) FROM accounts WHERE id = ?", accountID).Scan(&n); err != nil {
+		if err := tx.queryRow(ctx, "SELECT count(*) FROM accounts WHERE id = ?", actor.AccountID).Scan(&n); err != nil {
 			return err
 		} else if n == 0 {
-			return reseller.Errorf(reseller.ENOTFOUND, "Account %d not found.", accountID)
+			return reseller.Errorf(reseller.ENOTFOUND, "Account %d not found.", actor.AccountID)
 		}
 		if role == reseller.RoleOwner {
-			if err := tx.queryRow(ctx, "SELECT count(*) FROM users WHERE account_id = ? AND role = 'owner'", accountID).Scan(&n); err != nil {
+			if err := tx.queryRow(ctx, "SELECT count(*) FROM users WHERE account_id = ? AND role = 'owner'", actor.AccountID).Scan(&n); err != nil {
 				return err
 			} else if n > 0 {
-				return reseller.Errorf(reseller.ECONFLICT, "Account %d already has an owner.", accountID)
+				return reseller.Errorf(reseller.ECONFLICT, "Account %d already has an owner; transfer ownership instead.", actor.AccountID)
 			}
 		}
 		var id int64
 		err := tx.queryRow(ctx, "INSERT INTO users (account_id, email, role, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-			accountID, email, role, micros(tx.now)).Scan(&id)
+			actor.AccountID, email, role, micros(tx.now)).Scan(&id)
 		if violates(err, errUnique, "email") {
 			return reseller.Errorf(reseller.EEMAILTAKEN, "A user with email %s already exists.", email)
 		} else if err != nil {
 			return err
 		}
-		u = &reseller.User{ID: id, AccountID: accountID, Email: email, Role: role, CreatedAt: tx.now}
-		return nil
+		u = &reseller.User{ID: id, AccountID: actor.AccountID, Email: email, Role: role, CreatedAt: tx.now}
+		_, err = tx.appendEntry(ctx, actor, reseller.ActionUserAdded, userTarget(u), reseller.Details{Role: role})
+		return err
 	})
 	return u, err
 }
 
-// FindUserByID returns ENOTFOUND for unknown ids and other accounts' users.
-func (db *DB) FindUserByID(ctx context.Context, accountID, id int64) (*reseller.User, error) {
-	u, err := scanUser(db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"), accountID, id))
+// FindUserByID returns a user of the actor's account; ENOTFOUND for unknown
+// ids and other accounts' users, EFORBIDDEN for roles that do not manage
+// the team.
+func (db *DB) FindUserByID(ctx context.Context, id int64) (*reseller.User, error) {
+	a, err := teamActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"), a.AccountID, id))
 	return u, notFound(err, "User", id)
 }
 
-// FindUserByEmail looks a user up platform-wide. ENOTFOUND.
+// FindUserByEmail looks a user up platform-wide, for sign-in and for the
+// operator's CLI, which then acts in the user's account. ENOTFOUND.
 func (db *DB) FindUserByEmail(ctx context.Context, email string) (*reseller.User, error) {
 	email, err := reseller.NormalizeEmail(email)
 	if err != nil {
@@ -102,44 +115,49 @@ func (db *DB) FindUserByEmail(ctx context.Context, email string) (*reseller.User
 	return u, err
 }
 
-// ListUsers lists an account's team, owner first.
-func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*reseller.User, error) {
+// ListUsers lists the actor's account's team, owner first. EFORBIDDEN for
+// roles that do not manage the team.
+func (db *DB) ListUsers(ctx context.Context) ([]*reseller.User, error) {
+	a, err := teamActor(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind("SELECT "+userColumns+` FROM users WHERE account_id = ?
-		ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'operator' THEN 2 ELSE 3 END, email`), accountID)
+		ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 WHEN 'operator' THEN 2 ELSE 3 END, email`), a.AccountID)
 	return collect(rows, err, scanUser)
 }
 
-// SetRole changes a user's role. Only the owner may grant owner, which
-// transfers ownership: the old owner becomes an admin. Nobody else may change
-// the owner's role. EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
+// SetRole changes a user's role and records user.role_changed. Setting
+// RoleOwner transfers ownership (see TransferOwnership). Nobody changes the
+// owner's role otherwise. EFORBIDDEN, ENOTFOUND, ECONFLICT, EINVALID.
 func (db *DB) SetRole(ctx context.Context, userID int64, role reseller.Role) (*reseller.User, error) {
-	actor, err := reseller.Authorize(ctx, reseller.PermManageTeam)
+	actor, err := teamActor(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !role.Valid() {
 		return nil, reseller.Errorf(reseller.EINVALID, "Role %q is not one of owner, admin, operator, auditor.", role)
 	}
+	if role == reseller.RoleOwner {
+		return db.TransferOwnership(ctx, userID)
+	}
 	var u *reseller.User
 	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
-		u, err = scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?"+tx.db.dialect.forUpdate, actor.AccountID, userID))
-		if err != nil {
-			return notFound(err, "User", userID)
+		if u, err = tx.lockUser(ctx, actor.AccountID, userID); err != nil {
+			return err
 		}
+		from := u.Role
 		switch {
-		case u.Role == role:
+		case from == role:
 			return nil
-		case u.Role == reseller.RoleOwner:
+		case from == reseller.RoleOwner:
 			return reseller.Errorf(reseller.ECONFLICT, "The owner's role changes only by transferring ownership to another user.")
-		case role == reseller.RoleOwner && actor.Role != reseller.RoleOwner:
-			return reseller.Errorf(reseller.EFORBIDDEN, "Only the owner can transfer ownership.")
-		case role == reseller.RoleOwner:
-			if _, err := tx.exec(ctx, "UPDATE users SET role = 'admin' WHERE account_id = ? AND role = 'owner'", actor.AccountID); err != nil {
-				return err
-			}
 		}
-		_, err := tx.exec(ctx, "UPDATE users SET role = ? WHERE account_id = ? AND id = ?", role, actor.AccountID, userID)
+		if _, err := tx.exec(ctx, "UPDATE users SET role = ? WHERE account_id = ? AND id = ?", role, actor.AccountID, userID); err != nil {
+			return err
+		}
 		u.Role = role
+		_, err := tx.appendEntry(ctx, actor, reseller.ActionUserRoleChanged, userTarget(u), reseller.Details{FromRole: from, ToRole: role})
 		return err
 	})
 	if err != nil {
@@ -148,20 +166,72 @@ func (db *DB) SetRole(ctx context.Context, userID int64, role reseller.Role) (*r
 	return u, nil
 }
 
-// RemoveUser removes a user with their sessions and tokens. The owner cannot
-// be removed. Entries they performed keep their id and email as they were.
+// TransferOwnership makes a user the account's owner, the owner until then
+// becoming an admin, and records ownership.transferred. Only the owner (or
+// the platform operator) transfers it. EFORBIDDEN, ENOTFOUND, ECONFLICT.
+func (db *DB) TransferOwnership(ctx context.Context, userID int64) (*reseller.User, error) {
+	actor, err := teamActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if actor.Role != reseller.RoleOwner && !actor.IsOperator() {
+		return nil, reseller.Errorf(reseller.EFORBIDDEN, "Only the owner can transfer ownership.")
+	}
+	var u *reseller.User
+	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
+		if u, err = tx.lockUser(ctx, actor.AccountID, userID); err != nil {
+			return err
+		}
+		if u.Role == reseller.RoleOwner {
+			return reseller.Errorf(reseller.ECONFLICT, "%s is the owner already.", u.Email)
+		}
+		from := u.Role
+		if _, err := tx.exec(ctx, "UPDATE users SET role = 'admin' WHERE account_id = ? AND role = 'owner'", actor.AccountID); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE users SET role = 'owner' WHERE account_id = ? AND id = ?", actor.AccountID, userID); err != nil {
+			return err
+		}
+		u.Role = reseller.RoleOwner
+		_, err := tx.appendEntry(ctx, actor, reseller.ActionOwnershipTransferred, userTarget(u), reseller.Details{FromRole: from, ToRole: reseller.RoleOwner})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// RemoveUser removes a user with their sessions, links and tokens, and
+// records a token.revoked entry for each of their active tokens and then
+// user.removed, in one transaction. The owner cannot be removed. Entries
+// they performed keep their id and email as they were.
 func (db *DB) RemoveUser(ctx context.Context, userID int64) error {
-	actor, err := reseller.Authorize(ctx, reseller.PermManageTeam)
+	actor, err := teamActor(ctx)
 	if err != nil {
 		return err
 	}
 	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
-		u, err := scanUser(tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", actor.AccountID, userID))
+		u, err := tx.lockUser(ctx, actor.AccountID, userID)
 		if err != nil {
-			return notFound(err, "User", userID)
+			return err
 		}
 		if u.Role == reseller.RoleOwner {
 			return reseller.Errorf(reseller.ECONFLICT, "The owner cannot be removed; transfer ownership first.")
+		}
+		type tok struct {
+			id   int64
+			name string
+		}
+		rows, qerr := tx.query(ctx, "SELECT id, name FROM tokens WHERE account_id = ? AND user_id = ? AND revoked_at IS NULL ORDER BY id", actor.AccountID, userID)
+		toks, err := collect(rows, qerr, func(s scanner) (t tok, err error) { return t, s.Scan(&t.id, &t.name) })
+		if err != nil {
+			return err
+		}
+		for _, t := range toks {
+			if _, err := tx.appendEntry(ctx, actor, reseller.ActionTokenRevoked, userTarget(u), reseller.Details{TokenID: t.id, TokenName: t.name, Reason: "user removed"}); err != nil {
+				return err
+			}
 		}
 		for _, q := range []string{
 			"DELETE FROM sessions WHERE account_id = ? AND user_id = ?",
@@ -173,7 +243,8 @@ func (db *DB) RemoveUser(ctx context.Context, userID int64) error {
 				return err
 			}
 		}
-		return nil
+		_, err = tx.appendEntry(ctx, actor, reseller.ActionUserRemoved, userTarget(u), reseller.Details{Role: u.Role})
+		return err
 	})
 }
 
@@ -184,7 +255,11 @@ func (db *DB) RemoveUser(ctx context.Context, userID int64) error {
 // verified set-password link. EINVALID for a password that is too short or
 // too long.
 func (db *DB) SetPassword(ctx context.Context, userID int64, password string) error {
-	if a := reseller.ActorFrom(ctx); a != nil && a.UserID != userID {
+	a := reseller.ActorFrom(ctx)
+	if a == nil {
+		return reseller.Errorf(reseller.EUNAUTHORIZED, "Sign in first.")
+	}
+	if a.UserID != userID && !a.IsOperator() {
 		return reseller.Errorf(reseller.EFORBIDDEN, "You can only set your own password.")
 	}
 	if err := checkPasswordRules(password); err != nil {
@@ -192,7 +267,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, password string) er
 	}
 	hash := hashPassword(password)
 	return db.update(ctx, func(ctx context.Context, tx *Tx) error {
-		r, err := tx.exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
+		r, err := tx.exec(ctx, "UPDATE users SET password_hash = ? WHERE account_id = ? AND id = ?", hash, a.AccountID, userID)
 		if err != nil {
 			return err
 		}

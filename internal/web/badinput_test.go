@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -58,7 +57,7 @@ func TestBadInput(t *testing.T) {
 		must(db.AllocateLicense(op, active.ID, e.small.ID, "")) // the small pool is full
 		otherClient := must(db.CreateClient(e.otherCtx(), "a@x.io", "Theirs"))
 		otherLic := must(db.AllocateLicense(e.otherCtx(), otherClient.ID, e.otherPool.ID, ""))
-		tok, revokedToken := must2(db.CreateToken(context.Background(), e.users[operator].ID, "old"))
+		tok, revokedToken := must2(db.CreateTokenFor(e.operator(), e.users[operator].ID, "old"))
 		if err := db.RevokeToken(e.as(owner), tok.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -199,7 +198,7 @@ func TestConsoleRoleChecksAtPost(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
 		c := e.client(t, "x@example.org", "")
-		u := must(db.AddUser(context.Background(), e.account.ID, "demoted@acme.test", reseller.RoleAdmin))
+		u := must(db.AddUser(e.operator(), "demoted@acme.test", reseller.RoleAdmin))
 		v := e.visitor(t)
 		v.session(u.ID)
 		v.get(fmt.Sprintf("/clients/%d", c.ID)).want(200, "Delete client…")

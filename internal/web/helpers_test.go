@@ -18,6 +18,7 @@ import (
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"github.com/resellerconsole/reseller/internal/sqldb"
+	"github.com/resellerconsole/reseller/internal/sqldb/sqldbtest"
 	"github.com/resellerconsole/reseller/internal/web"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -92,18 +93,15 @@ func newEnv(t *testing.T, db *sqldb.DB, opts ...envOption) *env {
 	e.signer, e.vkey = setKeySigner(t, db)
 	e.account = must(db.CreateAccount(ctx, "Acme Hosting"))
 	for _, r := range reseller.Roles {
-		u := must(db.AddUser(ctx, e.account.ID, fmt.Sprintf("%s@acme.test", r), r))
-		tok, secret, err := db.CreateToken(ctx, u.ID, string(r)+" token")
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.users[r], e.tokens[r], e.tokenID[r] = u, secret, tok.ID
+		u := sqldbtest.Member(t, db, e.account.ID, fmt.Sprintf("%s@acme.test", r), r)
+		tokID, secret := sqldbtest.MemberToken(t, db, u, string(r)+" token")
+		e.users[r], e.tokens[r], e.tokenID[r] = u, secret, tokID
 	}
 	e.pool = must(db.CreatePool(ctx, e.account.ID, "Pro 10", "", 10))
 	e.small = must(db.CreatePool(ctx, e.account.ID, "Solo", "shield", 1))
 	e.other = must(db.CreateAccount(ctx, "Other Agency"))
-	e.otherOp = must(db.AddUser(ctx, e.other.ID, "op@other.test", reseller.RoleOperator))
-	_, e.otherToken = must2(db.CreateToken(ctx, e.otherOp.ID, ""))
+	e.otherOp = sqldbtest.Member(t, db, e.other.ID, "op@other.test", reseller.RoleOperator)
+	_, e.otherToken = sqldbtest.MemberToken(t, db, e.otherOp, "API token")
 	e.otherPool = must(db.CreatePool(ctx, e.other.ID, "Other pool", "", 5))
 
 	cfg := web.Config{Store: db, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -144,6 +142,11 @@ func (e *env) as(r reseller.Role) context.Context {
 	return reseller.NewContext(context.Background(), &reseller.Actor{
 		UserID: u.ID, AccountID: u.AccountID, Email: u.Email, Role: u.Role, Via: reseller.ViaCLI,
 	})
+}
+
+// operator acts as the platform operator in the env's account.
+func (e *env) operator() context.Context {
+	return reseller.NewContext(context.Background(), reseller.OperatorActor(e.account.ID))
 }
 
 // otherCtx acts as the other account's operator.

@@ -37,17 +37,16 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, f *form, status int) error {
 	ctx := r.Context()
-	v := viewerFrom(ctx)
 	if err := allowed(r, reseller.PermManageTeam); err != nil {
 		return err
 	}
 	// ListTokens checks the role in the store; it runs first so that a
 	// refusal comes from there too.
-	ts, err := s.store.ListTokens(ctx, v.Actor.AccountID)
+	ts, err := s.store.ListTokens(ctx)
 	if err != nil {
 		return err
 	}
-	us, err := s.store.ListUsers(ctx, v.Actor.AccountID)
+	us, err := s.store.ListUsers(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,8 +80,7 @@ func (s *Server) teamForm(w http.ResponseWriter, r *http.Request, name string, e
 // there is no mail, so the admin hands it over.
 func (s *Server) addUserForm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v := viewerFrom(ctx)
-	u, err := s.store.AddUser(ctx, v.Actor.AccountID, r.PostForm.Get("email"), reseller.Role(r.PostForm.Get("role")))
+	u, err := s.store.AddUser(ctx, r.PostForm.Get("email"), reseller.Role(r.PostForm.Get("role")))
 	if err != nil {
 		return s.teamForm(w, r, "add-user", err)
 	}
@@ -104,7 +102,7 @@ func (s *Server) passwordLinkForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	u, err := s.store.FindUserByID(ctx, viewerFrom(ctx).Actor.AccountID, id)
+	u, err := s.store.FindUserByID(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -142,7 +140,7 @@ func (s *Server) setRoleForm(w http.ResponseWriter, r *http.Request) error {
 	}
 	role := reseller.Role(r.PostForm.Get("role"))
 	if role == reseller.RoleOwner && r.PostForm.Get("confirm") != "yes" {
-		u, err := s.store.FindUserByID(ctx, viewerFrom(ctx).Actor.AccountID, id)
+		u, err := s.store.FindUserByID(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -178,7 +176,7 @@ func (s *Server) removeUserPage(w http.ResponseWriter, r *http.Request) error {
 	if err := allowed(r, reseller.PermManageTeam); err != nil {
 		return err
 	}
-	u, err := s.store.FindUserByID(ctx, viewerFrom(ctx).Actor.AccountID, id)
+	u, err := s.store.FindUserByID(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -194,7 +192,7 @@ func (s *Server) removeUserForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.store.FindUserByID(ctx, viewerFrom(ctx).Actor.AccountID, id)
+	u, err := s.store.FindUserByID(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -204,18 +202,26 @@ func (s *Server) removeUserForm(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/team", u.Email+" is no longer on the team.")
 }
 
-// createTokenForm issues an API token for a team member and shows it once.
+// createTokenForm issues an API token for the viewer and shows it once. A
+// token acts as the user who creates it: a form naming another user (an
+// older page, or a crafted post) is refused.
 func (s *Server) createTokenForm(w http.ResponseWriter, r *http.Request) error {
-	userID, err := formID(r, "user", "User")
-	if err != nil {
-		return s.teamForm(w, r, "token", err)
+	v := viewerFrom(r.Context())
+	if r.PostForm.Has("user") {
+		userID, err := formID(r, "user", "User")
+		if err != nil {
+			return s.teamForm(w, r, "token", err)
+		}
+		if userID != v.Actor.UserID {
+			return reseller.Errorf(reseller.EFORBIDDEN, "A token acts as the user who creates it: you can create one only for yourself.")
+		}
 	}
-	t, secret, err := s.store.CreateToken(r.Context(), userID, r.PostForm.Get("name"))
+	t, secret, err := s.store.CreateToken(r.Context(), r.PostForm.Get("name"))
 	if err != nil {
 		return s.teamForm(w, r, "token", err)
 	}
 	return s.showSecret(w, r, &secretData{Heading: "API token " + t.Name,
-		Intro: "Use it as: Authorization: Bearer <token>. It acts with the role of its user, and its actions are recorded under that user.",
+		Intro: "Use it as: Authorization: Bearer <token>. It acts as you, with your role, and its actions are recorded under your name.",
 		Label: "API token", Secret: secret,
 		Note: "The token is shown only now and is stored only as a hash: copy it before you leave this page."})
 }

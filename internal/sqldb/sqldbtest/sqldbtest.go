@@ -8,13 +8,16 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/sqldb"
 )
 
@@ -228,4 +231,48 @@ func makeTemplate() (string, error) {
 		return "", err
 	}
 	return name, nil
+}
+
+// Member adds a user to an account directly in the database, as a fixture:
+// without the audit entry that adding one through the store records, so
+// that a test's log holds only what the test itself does.
+func Member(tb testing.TB, db *sqldb.DB, accountID int64, email string, role reseller.Role) *reseller.User {
+	tb.Helper()
+	u := &reseller.User{AccountID: accountID, Email: email, Role: role, CreatedAt: time.Unix(0, 0).UTC()}
+	if err := db.SQL().QueryRow(rebind(db, "INSERT INTO users (account_id, email, role, created_at) VALUES (?, ?, ?, 0) RETURNING id"),
+		accountID, email, string(role)).Scan(&u.ID); err != nil {
+		tb.Fatalf("sqldbtest: add %s: %v", email, err)
+	}
+	return u
+}
+
+// MemberToken gives a user an API token directly in the database, as a
+// fixture (no audit entry), and returns its id and secret.
+func MemberToken(tb testing.TB, db *sqldb.DB, u *reseller.User, name string) (int64, string) {
+	tb.Helper()
+	secret, hash := sqldb.NewTokenSecret()
+	var id int64
+	if err := db.SQL().QueryRow(rebind(db, "INSERT INTO tokens (account_id, user_id, name, hash, created_at) VALUES (?, ?, ?, ?, 0) RETURNING id"),
+		u.AccountID, u.ID, name, hash).Scan(&id); err != nil {
+		tb.Fatalf("sqldbtest: token for %s: %v", u.Email, err)
+	}
+	return id, secret
+}
+
+// rebind numbers the placeholders of q for PostgreSQL.
+func rebind(db *sqldb.DB, q string) string {
+	if db.Dialect() != "postgres" {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
