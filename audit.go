@@ -79,7 +79,7 @@ type Details struct {
 	Product   string `json:"product,omitempty"`    // license actions
 	LicenseID int64  `json:"license_id,omitempty"` // license actions
 	Label     string `json:"label,omitempty"`      // license label
-	Reason    string `json:"reason,omitempty"`     // suspend and revoke
+	Reason    string `json:"reason,omitempty"`     // suspend, revoke and delete
 }
 
 // EntryActor is who performed an entry's action, as it was at the time.
@@ -114,6 +114,8 @@ type AuditService interface {
 	// ListEntries returns a page of entries and the next cursor ("" at the end).
 	// EINVALID for a bad filter or cursor; EFORBIDDEN without PermViewAudit.
 	ListEntries(ctx context.Context, f AuditFilter) ([]*Entry, string, error)
+	// FindEntry returns the entry seq. ENOTFOUND, EFORBIDDEN.
+	FindEntry(ctx context.Context, seq int64) (*Entry, error)
 	// CountEntries counts the entries f matches (ignoring cursor and limit) and,
 	// when bucket is not "", per bucket period in loc.
 	CountEntries(ctx context.Context, f AuditFilter, bucket string, loc *time.Location) (*AuditCount, error)

@@ -221,6 +221,14 @@ func (p *queryParser) apply(t term) error {
 	case "action":
 		return p.actions(t)
 	case "actor", "target":
+		if t.field == "target" && !t.neg && IsTargetSearch(t.value) {
+			v, err := TargetSearchText(t.value)
+			if err != nil {
+				return p.errorf(t.vpos, t.vend-t.vpos, "type a client's name or email, or part of either", "target %q is too long", t.value)
+			}
+			p.f.TargetSearch = append(p.f.TargetSearch, v)
+			return nil
+		}
 		e, err := EmailPattern(t.value)
 		if err != nil {
 			return p.errorf(t.vpos, t.vend-t.vpos, "give an email address, or part of one (* for any characters)", "%s %q is not an email address or a search", t.field, t.value)
