@@ -208,7 +208,7 @@ const MaxBuckets = 1000
 func ParseTimeBound(field, s string, loc *time.Location, end bool) (time.Time, error) {
 	start, past, date, ok := parseBound(strings.TrimSpace(s), loc)
 	if !ok {
-		return time.Time{}, Errorf(EINVALID, "%s %q is not a date (2006-01-02) or an RFC 3339 time (2006-01-02T15:04:05Z).", field, strings.TrimSpace(s))
+		return time.Time{}, Errorf(EINVALID, "%s %q is not a date or a time: write a date as year-month-day (2026-07-31), a time as 2026-07-31T14:30:00Z.", field, strings.TrimSpace(s))
 	}
 	if end && date {
 		return past, nil
@@ -263,7 +263,7 @@ func EmailPattern(s string) (string, error) {
 	case len(s) > MaxEmailLen:
 		return "", Errorf(EINVALID, "Search %q is longer than %d characters.", s, MaxEmailLen)
 	case strings.ContainsAny(s, " \t\r\n\"<>,;"):
-		return "", Errorf(EINVALID, "Search %q has characters no email address has.", s)
+		return "", Errorf(EINVALID, "%q cannot be part of an email address, which has no spaces and none of \" < > , ;. Type an email address or part of one, e.g. alice or acme.test.", s)
 	}
 	s = strings.ToLower(s)
 	if !strings.Contains(s, "*") {

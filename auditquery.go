@@ -297,7 +297,7 @@ func (p *queryParser) created(t term) error {
 		start, past, date, ok := parseBound(s, p.loc)
 		switch {
 		case !ok:
-			err = p.errorf(at, max(len(s), 1), "write dates as 2006-01-02", "%q is not a date", s)
+			err = p.errorf(at, max(len(s), 1), "write dates as year-month-day, e.g. 2026-07-31", "%q is not a date", s)
 		case which == boundPast, which == boundEnd && date:
 			return past
 		}

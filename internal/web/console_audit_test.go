@@ -58,7 +58,7 @@ func TestConsoleAuditFilters(t *testing.T) {
 		v.get("/audit?q=action:client.suspendd+actor:x%40y.io").want(http.StatusBadRequest,
 			`<code class="query-echo">action:<mark>client.suspendd</mark> actor:x@y.io</code>`, `unknown action &#34;client.suspendd&#34;`,
 			`aria-invalid="true"`, "Fix the filter to see entries.")
-		v.get("/audit?actor=no%20body").want(http.StatusBadRequest, "Parameter actor", "characters no email address has")
+		v.get("/audit?actor=no%20body").want(http.StatusBadRequest, "Parameter actor", "cannot be part of an email address", "Type an email address or part of one")
 		v.get("/audit?preset=yesterday-ish").want(http.StatusBadRequest, "Unknown time range")
 
 		// The print header says what was printed.
@@ -187,7 +187,7 @@ func TestConsoleAuditExports(t *testing.T) {
 		if !bytes.Contains([]byte(res.body), []byte("alpha@example.org")) || !strings.HasSuffix(res.header.Get("Content-Disposition"), ".json") {
 			t.Fatalf("bundle %q: %.200s", res.header.Get("Content-Disposition"), res.body)
 		}
-		v.get("/audit/export.csv?actor=a%3Cb").want(http.StatusBadRequest, "characters no email address has")
+		v.get("/audit/export.csv?actor=a%3Cb").want(http.StatusBadRequest, "cannot be part of an email address")
 		e.visitor(t).get("/audit/export.csv").redirects("/signin?next=%2Faudit%2Fexport.csv")
 	})
 }

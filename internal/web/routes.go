@@ -50,8 +50,8 @@ func (s *Server) routeTable() []*route {
 			resp: reseller.Client{}, errors: []string{R, L, F, N, T},
 			action: reseller.ActionClientReactivated, run: s.reactivateClient},
 		{method: "DELETE", path: apiPrefix + "/clients/{id}", id: "deleteClient", tag: "clients",
-			summary: "Delete a client", desc: "Revokes each of the client's licenses (one license.revoked entry each), then deletes the client, in one transaction. The client stays as a tombstone with status deleted.",
-			body: emptyRequest{}, bodyOptional: true, resp: reseller.Client{}, errors: []string{R, L, F, N, T},
+			summary: "Delete a client", desc: "Revokes each of the client's licenses (one license.revoked entry each), then deletes the client, in one transaction. The client stays as a tombstone with status deleted. The optional reason goes into the client.deleted entry.",
+			body: reasonRequest{}, bodyOptional: true, resp: reseller.Client{}, errors: []string{R, L, F, N, T},
 			action: reseller.ActionClientDeleted, run: s.deleteClient},
 
 		// Pools.
@@ -251,6 +251,7 @@ func (s *Server) consoleRoutes() []consoleRoute {
 		{"GET /audit/export.csv", signedIn, s.exportPage("csv")},
 		{"GET /audit/export.jsonl", signedIn, s.exportPage("jsonl")},
 		{"GET /audit/export.bundle", signedIn, s.exportBundlePage},
+		{"GET /audit/{id}", signedIn, s.entryPage},
 		{"GET /settings", signedIn, s.settingsPage},
 		{"POST /settings/timezone", signedIn, s.setTimeZoneForm},
 		{"POST /settings/password", signedIn, s.changePasswordForm},
