@@ -55,7 +55,7 @@ func TestTextIsCleanBeforeItIsStored(t *testing.T) {
 		r := e.get(t, auditor, "/api/v1/clients?q="+strings.Repeat("a", 50000))
 		r.wantProblem(t, http.StatusBadRequest, reseller.EINVALID, "longer than")
 		v := e.signedIn(t, operator)
-		v.get("/clients?q=" + url.QueryEscape(strings.Repeat("é", 25000))).want(http.StatusBadRequest, "longer than")
+		v.get("/clients?q="+url.QueryEscape(strings.Repeat("é", 25000))).want(http.StatusBadRequest, "longer than")
 		if d := cmp.Diff(before, e.state(t)); d != "" {
 			t.Fatalf("a refused request changed something (-before +after):\n%s", d)
 		}
