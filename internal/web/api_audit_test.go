@@ -270,9 +270,9 @@ func TestAuditExportCSV(t *testing.T) {
 		}
 		op, tok := fmt.Sprint(e.users[operator].ID), fmt.Sprint(e.tokenID[operator])
 		want := [][]string{
-			{"seq", "time", "action", "target_type", "target_id", "target_email", "details", "actor_id", "actor_email", "actor_role", "via", "token_id", "ip", "user_agent", "request_id"},
-			{"1", "2026-07-01T10:00:00.000000Z", "client.created", "client", "1", "'=cmd@x.io", `{"name":"=HYPERLINK(\"x\")"}`, op, "operator@acme.test", "operator", "api", tok, "127.0.0.1", "'@evil agent", "'-req"},
-			{"2", "2026-07-01T10:00:00.001500Z", "client.suspended", "client", "1", "'=cmd@x.io", `{"reason":"+1 overdue"}`, op, "operator@acme.test", "operator", "cli", "", "", "", ""},
+			{"seq", "time_utc", "action", "target_type", "target_id", "target_email", "details", "actor_id", "actor_email", "actor_role", "via", "token_id", "ip", "user_agent", "request_id", "pool", "license_id", "label", "reason"},
+			{"1", "2026-07-01T10:00:00.000000Z", "client.created", "client", "1", "'=cmd@x.io", `{"name":"=HYPERLINK(\"x\")"}`, op, "operator@acme.test", "operator", "api", tok, "127.0.0.1", "'@evil agent", "'-req", "", "", "", ""},
+			{"2", "2026-07-01T10:00:00.001500Z", "client.suspended", "client", "1", "'=cmd@x.io", `{"reason":"+1 overdue"}`, op, "operator@acme.test", "operator", "cli", "", "", "", "", "", "", "", "'+1 overdue"},
 		}
 		if d := cmp.Diff(want, rows); d != "" {
 			t.Fatalf("CSV (-want +got):\n%s", d)

@@ -176,7 +176,8 @@ func TestConsoleAuditExports(t *testing.T) {
 			t.Fatalf("Content-Disposition %q", cd)
 		}
 		rows := must(csv.NewReader(strings.NewReader(res.body)).ReadAll())
-		if len(rows) != 3 || rows[0][0] != "seq" || rows[1][2] != "client.suspended" || rows[2][5] != "beta@example.org" {
+		// Newest first, as the page shows them; the time column says UTC.
+		if len(rows) != 3 || rows[0][0] != "seq" || rows[0][1] != "time_utc" || rows[1][2] != "client.suspended" || rows[1][5] != "beta@example.org" || rows[2][5] != "alpha@example.org" || rows[2][18] != "Invoice overdue" {
 			t.Fatalf("csv rows %q", rows)
 		}
 		res = v.get("/audit/export.jsonl?q=action:license.allocated").want(200, `"action":"license.allocated"`)
