@@ -90,7 +90,7 @@ func TestOpenAPI(t *testing.T) {
 		}
 		// What Redocly's recommended rules and response validators asked for.
 		var raw struct {
-			Servers []struct{ URL string }            `json:"servers"`
+			Servers []struct{ URL string }              `json:"servers"`
 			Info    struct{ License map[string]string } `json:"info"`
 			Paths   map[string]map[string]struct {
 				Parameters []struct {

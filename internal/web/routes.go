@@ -132,10 +132,10 @@ type route struct {
 
 // param is a query parameter of a route.
 type param struct {
-	name   string
-	typ    string // "string" or "integer"
-	format string
-	desc   string
+	name     string
+	typ      string // "string" or "integer"
+	format   string
+	desc     string
 	enum     []string
 	repeat   bool
 	required bool
