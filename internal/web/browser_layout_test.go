@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/resellerconsole/reseller/internal/sqldb/sqldbtest"
 )
@@ -69,6 +71,21 @@ func TestBrowserLayout(t *testing.T) {
 			c.want(len(cut) == 0, "%d px: %s cuts off %q", width, p, cut)
 		}
 	}
+	// Printed, the print view holds every matching entry and says so.
+	c.do("print view", chromedp.EmulateViewport(1440, 900), chromedp.Navigate(c.base+"/audit?print=1"), chromedp.WaitReady("body"),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+			return err
+		}))
+	rows := eval[int](c, `Array.from(document.querySelectorAll("table.entries tbody tr")).filter(r => r.offsetParent).length`)
+	head := eval[string](c, `document.getElementById("print-coverage").innerText`)
+	c.want(rows == len(e.entries(t)) && strings.Contains(head, fmt.Sprintf("All %d matching entries", rows)), "printed %d rows under %q", rows, head)
+	c.want(eval[bool](c, `getComputedStyle(document.getElementById("filters")).display === "none"`), "the filters print")
+	c.do("screen again", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+		return err
+	}))
+
 	c.do("phone", chromedp.EmulateViewport(390, 900), chromedp.Navigate(c.base+"/clients/3"), chromedp.WaitReady("body"))
 	order := eval[bool](c, `document.getElementById("suspend-button").getBoundingClientRect().top < document.getElementById("licenses").getBoundingClientRect().top`)
 	c.want(order, "on a phone Suspend comes after the licenses table")
