@@ -136,7 +136,7 @@ type Details struct {
 	Product   string `json:"product,omitempty"`    // license actions
 	LicenseID int64  `json:"license_id,omitempty"` // license actions
 	Label     string `json:"label,omitempty"`      // license label
-	Reason    string `json:"reason,omitempty"`     // suspend and revoke
+	Reason    string `json:"reason,omitempty"`     // suspend, revoke and delete
 	Role      Role   `json:"role,omitempty"`       // user.added, user.removed: the user's role
 	FromRole  Role   `json:"from_role,omitempty"`  // user.role_changed, ownership.transferred: the role before
 	ToRole    Role   `json:"to_role,omitempty"`    // user.role_changed, ownership.transferred: the role after
@@ -176,6 +176,8 @@ type AuditService interface {
 	// ListEntries returns a page of entries and the next cursor ("" at the end).
 	// EINVALID for a bad filter or cursor; EFORBIDDEN without PermViewAudit.
 	ListEntries(ctx context.Context, f AuditFilter) ([]*Entry, string, error)
+	// FindEntry returns the entry seq. ENOTFOUND, EFORBIDDEN.
+	FindEntry(ctx context.Context, seq int64) (*Entry, error)
 	// CountEntries counts the entries f matches (ignoring cursor and limit) and,
 	// when bucket is not "", per bucket period in loc.
 	CountEntries(ctx context.Context, f AuditFilter, bucket string, loc *time.Location) (*AuditCount, error)

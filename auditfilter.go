@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The audit filter language lives in this package, next to the filter it
@@ -30,14 +31,19 @@ type AuditFilter struct {
 	NotActions []Action
 	Targets    []string
 	NotTargets []string
-	Actors     []string
-	NotActors  []string
-	ClientID   int64
-	From, To   time.Time
-	None       bool
-	Order      string
-	Cursor     string
-	Limit      int
+	// TargetSearch holds parts of a client's name or email: only entries
+	// about a client whose name or email contains each of them, case-
+	// insensitively, match. It is how people find a client they know by
+	// name ("Red Pine Garage"); Targets stays the exact, indexed way.
+	TargetSearch []string
+	Actors       []string
+	NotActors    []string
+	ClientID     int64
+	From, To     time.Time
+	None         bool
+	Order        string
+	Cursor       string
+	Limit        int
 }
 
 // Validate checks a filter and normalises its emails. EINVALID names the problem.
@@ -49,7 +55,7 @@ func (f *AuditFilter) Validate() error {
 			}
 		}
 	}
-	for _, es := range []*[]string{&f.Targets, &f.NotTargets, &f.Actors, &f.NotActors} {
+	for _, es := range []*[]string{&f.Targets, &f.NotTargets, &f.Actors, &f.NotActors, &f.TargetSearch} {
 		for i, e := range *es {
 			(*es)[i] = strings.ToLower(strings.TrimSpace(e))
 		}
@@ -94,6 +100,11 @@ func Intersect(a, b AuditFilter) AuditFilter {
 	a.NotActions = append(a.NotActions, b.NotActions...)
 	a.NotTargets = append(a.NotTargets, b.NotTargets...)
 	a.NotActors = append(a.NotActors, b.NotActors...)
+	for _, v := range b.TargetSearch {
+		if !slices.Contains(a.TargetSearch, v) {
+			a.TargetSearch = append(a.TargetSearch, v)
+		}
+	}
 	if b.ClientID != 0 {
 		none[3] = a.ClientID != 0 && a.ClientID != b.ClientID
 		a.ClientID = b.ClientID
@@ -172,8 +183,11 @@ type BucketCount struct {
 
 // AuditCount is the number of entries a filter matches, and optionally per period.
 type AuditCount struct {
-	Total   int64         `json:"total"`
-	Buckets []BucketCount `json:"buckets"`
+	Total int64 `json:"total"`
+	// DistinctTargets is how many different clients the matching entries
+	// are about: 87 suspensions may have hit 71 clients.
+	DistinctTargets int64         `json:"distinct_targets"`
+	Buckets         []BucketCount `json:"buckets"`
 }
 
 // MaxBuckets bounds how many periods one count may return.
@@ -194,7 +208,7 @@ const MaxBuckets = 1000
 func ParseTimeBound(field, s string, loc *time.Location, end bool) (time.Time, error) {
 	start, past, date, ok := parseBound(strings.TrimSpace(s), loc)
 	if !ok {
-		return time.Time{}, Errorf(EINVALID, "%s %q is not a date (2006-01-02) or an RFC 3339 time (2006-01-02T15:04:05Z).", field, strings.TrimSpace(s))
+		return time.Time{}, Errorf(EINVALID, "%s %q is not a date or a time: write a date as year-month-day (2026-07-31), a time as 2026-07-31T14:30:00Z.", field, strings.TrimSpace(s))
 	}
 	if end && date {
 		return past, nil
@@ -249,13 +263,31 @@ func EmailPattern(s string) (string, error) {
 	case len(s) > MaxEmailLen:
 		return "", Errorf(EINVALID, "Search %q is longer than %d characters.", s, MaxEmailLen)
 	case strings.ContainsAny(s, " \t\r\n\"<>,;"):
-		return "", Errorf(EINVALID, "Search %q has characters no email address has.", s)
+		return "", Errorf(EINVALID, "%q cannot be part of an email address, which has no spaces and none of \" < > , ;. Type an email address or part of one, e.g. alice or acme.test.", s)
 	}
 	s = strings.ToLower(s)
 	if !strings.Contains(s, "*") {
 		s = "*" + s + "*"
 	}
 	return s, nil
+}
+
+// IsTargetSearch reports whether a target value is a search by name or
+// part of an email (see AuditFilter.TargetSearch) rather than an email or an
+// email pattern: it has neither @ nor *.
+func IsTargetSearch(s string) bool { return !strings.ContainsAny(s, "@*") }
+
+// TargetSearchText checks a target search value (IsTargetSearch) and
+// returns it trimmed and lower-cased. EINVALID says what to type instead.
+func TargetSearchText(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", Errorf(EINVALID, "Type a client's name or email, or part of either.")
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return "", Errorf(EINVALID, "Type at most %d characters of the client's name or email.", MaxNameLen)
+	}
+	return strings.ToLower(s), nil
 }
 
 // IsPattern reports whether an email filter value is a pattern (see EmailPattern).

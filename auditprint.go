@@ -33,7 +33,7 @@ func PrintAuditQuery(f AuditFilter) string {
 	for _, fv := range []struct {
 		field string
 		vs    []string
-	}{{"target", f.Targets}, {"-target", f.NotTargets}, {"actor", f.Actors}, {"-actor", f.NotActors}} {
+	}{{"target", f.Targets}, {"target", f.TargetSearch}, {"-target", f.NotTargets}, {"actor", f.Actors}, {"-actor", f.NotActors}} {
 		for _, v := range fv.vs {
 			term(fv.field, v)
 		}

@@ -221,6 +221,14 @@ func (p *queryParser) apply(t term) error {
 	case "action":
 		return p.actions(t)
 	case "actor", "target":
+		if t.field == "target" && !t.neg && IsTargetSearch(t.value) {
+			v, err := TargetSearchText(t.value)
+			if err != nil {
+				return p.errorf(t.vpos, t.vend-t.vpos, "type a client's name or email, or part of either", "target %q is too long", t.value)
+			}
+			p.f.TargetSearch = append(p.f.TargetSearch, v)
+			return nil
+		}
 		e, err := EmailPattern(t.value)
 		if err != nil {
 			return p.errorf(t.vpos, t.vend-t.vpos, "give an email address, or part of one (* for any characters)", "%s %q is not an email address or a search", t.field, t.value)
@@ -289,7 +297,7 @@ func (p *queryParser) created(t term) error {
 		start, past, date, ok := parseBound(s, p.loc)
 		switch {
 		case !ok:
-			err = p.errorf(at, max(len(s), 1), "write dates as 2006-01-02", "%q is not a date", s)
+			err = p.errorf(at, max(len(s), 1), "write dates as year-month-day, e.g. 2026-07-31", "%q is not a date", s)
 		case which == boundPast, which == boundEnd && date:
 			return past
 		}

@@ -109,7 +109,7 @@ func TestParseAuditQueryErrors(t *testing.T) {
 		{"client:1 client:2", 9, 8, `a second client (2) at column 10; an entry has one client; the first client: is at column 1`},
 		{"-client:1", 0, 9, `client cannot be excluded at column 1; only action, actor and target can be excluded`},
 		{"-created:2026-07-01", 0, 19, `created cannot be excluded at column 1`},
-		{"created:2026-13-01", 8, 10, `"2026-13-01" is not a date at column 9; write dates as 2006-01-02`},
+		{"created:2026-13-01", 8, 10, `"2026-13-01" is not a date at column 9; write dates as year-month-day, e.g. 2026-07-31`},
 		{"created:>=07/01/2026", 10, 10, `"07/01/2026" is not a date at column 11`},
 		{"created:2026-07-01..2026-07-32", 20, 10, `"2026-07-32" is not a date at column 21`},
 		{"created:>=", 10, 1, `"" is not a date at column 11`},

@@ -112,4 +112,10 @@ type ClientService interface {
 	ReactivateClient(ctx context.Context, id int64) (*Client, error)
 	// DeleteClient revokes the client's licenses and deletes it. EINVALIDTRANSITION.
 	DeleteClient(ctx context.Context, id int64) (*Client, error)
+	// DeleteClientWithReason is DeleteClient with an optional reason for the
+	// audit entry. EINVALID, EINVALIDTRANSITION.
+	DeleteClientWithReason(ctx context.Context, id int64, reason string) (*Client, error)
+	// FindClients returns the clients with these ids, deleted ones included,
+	// by id; unknown ids and other accounts' clients are left out.
+	FindClients(ctx context.Context, ids []int64) (map[int64]*Client, error)
 }

@@ -22,14 +22,19 @@ import (
 // microseconds, the precision the log keeps.
 const TimeFormat = "2006-01-02T15:04:05.000000Z"
 
-// Header is the CSV header row.
+// Header is the CSV header row. The time column is UTC and says so. The
+// last four columns repeat the common details (pool name, license id,
+// label, reason) for spreadsheets; the details column keeps all of them
+// as JSON.
 var Header = []string{
-	"seq", "time", "action", "target_type", "target_id", "target_email", "details",
+	"seq", "time_utc", "action", "target_type", "target_id", "target_email", "details",
 	"actor_id", "actor_email", "actor_role", "via", "token_id", "ip", "user_agent", "request_id",
+	"pool", "license_id", "label", "reason",
 }
 
 // CSV writes entries as CSV rows under a header row. Details are a compact
-// JSON object (empty when there are none). Any cell a spreadsheet would
+// JSON object (empty when there are none), and the common ones have a
+// column each too. Any cell a spreadsheet would
 // evaluate as a formula gets a leading single quote, as OWASP recommends.
 // Cells are quoted exactly as encoding/csv quotes them (its Writer with the
 // default settings), but a row is built in one buffer without converting
@@ -73,6 +78,13 @@ func (c *CSV) Write(e *reseller.Entry) error {
 	r = appendCell(append(r, ','), e.Actor.IP)
 	r = appendCell(append(r, ','), e.Actor.UserAgent)
 	r = appendCell(append(r, ','), e.Actor.RequestID)
+	r = appendCell(append(r, ','), e.Details.PoolName)
+	r = append(r, ',')
+	if e.Details.LicenseID != 0 {
+		r = appendInt(r, e.Details.LicenseID)
+	}
+	r = appendCell(append(r, ','), e.Details.Label)
+	r = appendCell(append(r, ','), e.Details.Reason)
 	c.row = append(r, '\n')
 	_, err := c.w.Write(c.row)
 	return err

@@ -60,11 +60,11 @@ func TestCSV(t *testing.T) {
 	if err := c.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := `seq,time,action,target_type,target_id,target_email,details,actor_id,actor_email,actor_role,via,token_id,ip,user_agent,request_id
+	want := `seq,time_utc,action,target_type,target_id,target_email,details,actor_id,actor_email,actor_role,via,token_id,ip,user_agent,request_id,pool,license_id,label,reason
 1,2026-07-01T10:00:00.000123Z,license.revoked,client,7,'=cmd@x.io,"{""pool_id"":2,""pool_name"":""Pro <10>"",""license_id"":9,""label"":""-site"",""reason"":""said \""no\"", twice""}",3,op@acme.test,operator,api,4,192.0.2.1,"'@agent
-next line",'+req
+next line",'+req,Pro <10>,9,'-site,"said ""no"", twice"
 2,2026-07-01T10:00:00.000123Z,license.revoked,client,7,'=cmd@x.io,,3,op@acme.test,operator,cli,,192.0.2.1,"'@agent
-next line",'+req
+next line",'+req,,,,
 `
 	if d := cmp.Diff(want, buf.String()); d != "" {
 		t.Fatalf("CSV (-want +got):\n%s", d)
@@ -80,7 +80,7 @@ func TestCSVEmpty(t *testing.T) {
 	if err := export.NewCSV(&buf).Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if got := buf.String(); got != "seq,time,action,target_type,target_id,target_email,details,actor_id,actor_email,actor_role,via,token_id,ip,user_agent,request_id\n" {
+	if got := buf.String(); got != "seq,time_utc,action,target_type,target_id,target_email,details,actor_id,actor_email,actor_role,via,token_id,ip,user_agent,request_id,pool,license_id,label,reason\n" {
 		t.Fatalf("empty CSV = %q", got)
 	}
 }

@@ -42,10 +42,15 @@ func (c *referenceCSV) Write(e *reseller.Entry) error {
 	if e.Actor.TokenID != 0 {
 		token = strconv.FormatInt(e.Actor.TokenID, 10)
 	}
+	license := ""
+	if e.Details.LicenseID != 0 {
+		license = strconv.FormatInt(e.Details.LicenseID, 10)
+	}
 	r := []string{
 		strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(export.TimeFormat), string(e.Action), e.Target.Type,
 		strconv.FormatInt(e.Target.ID, 10), e.Target.Email, details, strconv.FormatInt(e.Actor.ID, 10),
 		e.Actor.Email, string(e.Actor.Role), e.Actor.Via, token, e.Actor.IP, e.Actor.UserAgent, e.Actor.RequestID,
+		e.Details.PoolName, license, e.Details.Label, e.Details.Reason,
 	}
 	for i := range r {
 		r[i] = export.Neutralize(r[i])

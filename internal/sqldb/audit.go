@@ -97,6 +97,15 @@ func (tx *Tx) newAuditQuery(ctx context.Context, accountID int64, f *reseller.Au
 		q.where.WriteString(" AND client_id = ?")
 		q.args = append(q.args, f.ClientID)
 	}
+	for _, s := range f.TargetSearch {
+		// A name is no column of the log: look the clients up (tombstones
+		// included), then walk the log's (account_id, client_id) index.
+		q.filtered = true
+		like := "%" + escapeLike(s) + "%"
+		q.where.WriteString(` AND client_id IN (SELECT c.id FROM clients c WHERE c.account_id = ?` +
+			` AND (lower(c.name) LIKE ? ESCAPE '\' OR lower(c.email) LIKE ? ESCAPE '\'))`)
+		q.args = append(q.args, accountID, like, like)
+	}
 	return q, nil
 }
 
@@ -243,7 +252,10 @@ func (db *DB) CountEntries(ctx context.Context, f reseller.AuditFilter, bucket s
 		if err != nil {
 			return err
 		}
-		if res.Total, err = tx.countRange(ctx, q, q.lo, q.hi); err != nil || bucket == "" || res.Total == 0 {
+		if res.Total, err = tx.countRange(ctx, q, q.lo, q.hi); err != nil || res.Total == 0 {
+			return err
+		}
+		if res.DistinctTargets, err = tx.countTargets(ctx, q); err != nil || bucket == "" {
 			return err
 		}
 		from, to := f.From, f.To
@@ -300,6 +312,58 @@ func (tx *Tx) countRange(ctx context.Context, q *auditQuery, lo, hi int64) (int6
 	var n int64
 	err := tx.queryRow(ctx, "SELECT count(*) FROM audit_entries WHERE "+where, args...).Scan(&n)
 	return n, err
+}
+
+// countTargets counts the distinct clients of the rows q matches.
+func (tx *Tx) countTargets(ctx context.Context, q *auditQuery) (int64, error) {
+	where, args := q.rangeSQL(q.lo, q.hi)
+	var n int64
+	err := tx.queryRow(ctx, "SELECT count(DISTINCT client_id) FROM audit_entries WHERE "+where, args...).Scan(&n)
+	return n, err
+}
+
+// FindEntry returns the entry seq of the actor's account's log. ENOTFOUND
+// for a seq the log does not have; EFORBIDDEN without PermViewAudit.
+func (db *DB) FindEntry(ctx context.Context, seq int64) (*reseller.Entry, error) {
+	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
+	if err != nil {
+		return nil, err
+	}
+	var rec []byte
+	err = db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT record FROM audit_entries WHERE account_id = ? AND seq = ?"), a.AccountID, seq).Scan(&rec)
+	if err != nil {
+		return nil, notFound(err, "Entry", seq)
+	}
+	return decodeEntry(rec, a.AccountID)
+}
+
+// FindClients returns the clients of the actor's account with these ids,
+// tombstones included, by id; ids it does not know are left out. It tells
+// the clients of entries apart, as an email can be reused after a delete.
+func (db *DB) FindClients(ctx context.Context, ids []int64) (map[int64]*reseller.Client, error) {
+	a, err := reseller.Authorize(ctx, reseller.PermViewClients)
+	if err != nil {
+		return nil, err
+	}
+	res := map[int64]*reseller.Client{}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		q := "SELECT " + clientColumns + " FROM clients c WHERE c.account_id = ? AND c.id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+		args := []any{a.AccountID}
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		rows, err := db.ro.QueryContext(ctx, db.dialect.rebind(q), args...)
+		cs, err := collect(rows, err, scanClient)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			res[c.ID] = c
+		}
+	}
+	return res, nil
 }
 
 // timeSpan returns the times of the first and last entries q matches.

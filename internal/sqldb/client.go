@@ -141,7 +141,17 @@ func (db *DB) ReactivateClient(ctx context.Context, id int64) (*reseller.Client,
 // license.revoked entry each, reason "client deleted"), then deletes the
 // client (client.deleted), all in one transaction.
 func (db *DB) DeleteClient(ctx context.Context, id int64) (*reseller.Client, error) {
-	return db.transition(ctx, id, reseller.DoDelete, reseller.ActionClientDeleted, reseller.Details{})
+	return db.DeleteClientWithReason(ctx, id, "")
+}
+
+// DeleteClientWithReason is DeleteClient with an optional reason, recorded
+// in the client.deleted entry's details.
+func (db *DB) DeleteClientWithReason(ctx context.Context, id int64, reason string) (*reseller.Client, error) {
+	reason, err := reseller.CleanText("Reason", reason, reseller.MaxReasonLen)
+	if err != nil {
+		return nil, err
+	}
+	return db.transition(ctx, id, reseller.DoDelete, reseller.ActionClientDeleted, reseller.Details{Reason: reason})
 }
 
 // transition applies a status change to a client with its entry.

@@ -146,10 +146,30 @@ func filterFromParams(p params, loc *time.Location, defaultOrder string) (resell
 			f.Actions = append(f.Actions, a)
 		}
 	}
+	if f.ClientID, err = p.id("client_id"); err != nil {
+		return f, err
+	}
 	for _, name := range []string{"target", "actor"} {
 		v := p.str(name)
 		if v == "" {
 			continue
+		}
+		if name == "target" {
+			if id, ok := clientRef(v); ok {
+				if f.ClientID != 0 && f.ClientID != id {
+					return f, reseller.Errorf(reseller.EINVALID, "Parameter target asks for client %d but client_id for client %d; give one of them.", id, f.ClientID)
+				}
+				f.ClientID = id
+				continue
+			}
+			if reseller.IsTargetSearch(v) {
+				s, err := reseller.TargetSearchText(v)
+				if err != nil {
+					return f, reseller.Errorf(reseller.EINVALID, "Parameter target: %s", reseller.ErrorMessage(err))
+				}
+				f.TargetSearch = []string{s}
+				continue
+			}
 		}
 		e, err := reseller.EmailPattern(v)
 		if err != nil {
@@ -160,9 +180,6 @@ func filterFromParams(p params, loc *time.Location, defaultOrder string) (resell
 		} else {
 			f.Actors = []string{e}
 		}
-	}
-	if f.ClientID, err = p.id("client_id"); err != nil {
-		return f, err
 	}
 	if v := p.str("from"); v != "" {
 		if f.From, err = reseller.ParseTimeBound("Parameter from", v, loc, false); err != nil {
@@ -192,6 +209,16 @@ func filterFromParams(p params, loc *time.Location, defaultOrder string) (resell
 		f = reseller.Intersect(f, qf)
 	}
 	return f, nil
+}
+
+// clientRef reads a target given as a client, client:42, the form the
+// query language's client: term has.
+func clientRef(v string) (int64, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(v), "client:")
+	if !ok {
+		return 0, false
+	}
+	return reseller.ParseID(strings.TrimSpace(rest))
 }
 
 // parseTZ loads an IANA zone; "" is UTC.

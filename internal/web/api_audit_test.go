@@ -218,24 +218,24 @@ func TestAuditCount(t *testing.T) {
 		e := newEnv(t, db)
 		history(t, e)
 		tests := []struct{ query, want string }{
-			{"", `{"total":6,"buckets":[]}`},
-			{"action=client.created", `{"total":2,"buckets":[]}`},
-			{"q=" + url.QueryEscape("-actor:admin@acme.test"), `{"total":3,"buckets":[]}`},
-			{"bucket=month", `{"total":6,"buckets":[
+			{"", `{"total":6,"distinct_targets":2,"buckets":[]}`},
+			{"action=client.created", `{"total":2,"distinct_targets":2,"buckets":[]}`},
+			{"q=" + url.QueryEscape("-actor:admin@acme.test"), `{"total":3,"distinct_targets":2,"buckets":[]}`},
+			{"bucket=month", `{"total":6,"distinct_targets":2,"buckets":[
 				{"start":"2026-06-01T00:00:00Z","count":1},{"start":"2026-07-01T00:00:00Z","count":3},
 				{"start":"2026-08-01T00:00:00Z","count":1},{"start":"2026-09-01T00:00:00Z","count":0},
 				{"start":"2026-10-01T00:00:00Z","count":1}]}`},
-			{"bucket=month&tz=Europe/Paris", `{"total":6,"buckets":[
+			{"bucket=month&tz=Europe/Paris", `{"total":6,"distinct_targets":2,"buckets":[
 				{"start":"2026-07-01T00:00:00+02:00","count":4},{"start":"2026-08-01T00:00:00+02:00","count":1},
 				{"start":"2026-09-01T00:00:00+02:00","count":0},{"start":"2026-10-01T00:00:00+02:00","count":1}]}`},
-			{"bucket=quarter&action=client.suspended,license.revoked", `{"total":2,"buckets":[
+			{"bucket=quarter&action=client.suspended,license.revoked", `{"total":2,"distinct_targets":2,"buckets":[
 				{"start":"2026-07-01T00:00:00Z","count":2}]}`},
-			{"bucket=day&from=2026-07-01&to=2026-07-03&tz=America/New_York", `{"total":2,"buckets":[
+			{"bucket=day&from=2026-07-01&to=2026-07-03&tz=America/New_York", `{"total":2,"distinct_targets":2,"buckets":[
 				{"start":"2026-07-01T00:00:00-04:00","count":1},{"start":"2026-07-02T00:00:00-04:00","count":1},
 				{"start":"2026-07-03T00:00:00-04:00","count":0}]}`},
-			{"bucket=week&from=2026-06-29&to=2026-07-12", `{"total":3,"buckets":[
+			{"bucket=week&from=2026-06-29&to=2026-07-12", `{"total":3,"distinct_targets":2,"buckets":[
 				{"start":"2026-06-29T00:00:00Z","count":3},{"start":"2026-07-06T00:00:00Z","count":0}]}`},
-			{"bucket=day&target=nobody@x.io", `{"total":0,"buckets":[]}`},
+			{"bucket=day&target=nobody@x.io", `{"total":0,"distinct_targets":0,"buckets":[]}`},
 		}
 		for _, tt := range tests {
 			t.Run(tt.query, func(t *testing.T) {
@@ -270,9 +270,9 @@ func TestAuditExportCSV(t *testing.T) {
 		}
 		op, tok := fmt.Sprint(e.users[operator].ID), fmt.Sprint(e.tokenID[operator])
 		want := [][]string{
-			{"seq", "time", "action", "target_type", "target_id", "target_email", "details", "actor_id", "actor_email", "actor_role", "via", "token_id", "ip", "user_agent", "request_id"},
-			{"1", "2026-07-01T10:00:00.000000Z", "client.created", "client", "1", "'=cmd@x.io", `{"name":"=HYPERLINK(\"x\")"}`, op, "operator@acme.test", "operator", "api", tok, "127.0.0.1", "'@evil agent", "'-req"},
-			{"2", "2026-07-01T10:00:00.001500Z", "client.suspended", "client", "1", "'=cmd@x.io", `{"reason":"+1 overdue"}`, op, "operator@acme.test", "operator", "cli", "", "", "", ""},
+			{"seq", "time_utc", "action", "target_type", "target_id", "target_email", "details", "actor_id", "actor_email", "actor_role", "via", "token_id", "ip", "user_agent", "request_id", "pool", "license_id", "label", "reason"},
+			{"1", "2026-07-01T10:00:00.000000Z", "client.created", "client", "1", "'=cmd@x.io", `{"name":"=HYPERLINK(\"x\")"}`, op, "operator@acme.test", "operator", "api", tok, "127.0.0.1", "'@evil agent", "'-req", "", "", "", ""},
+			{"2", "2026-07-01T10:00:00.001500Z", "client.suspended", "client", "1", "'=cmd@x.io", `{"reason":"+1 overdue"}`, op, "operator@acme.test", "operator", "cli", "", "", "", "", "", "", "", "'+1 overdue"},
 		}
 		if d := cmp.Diff(want, rows); d != "" {
 			t.Fatalf("CSV (-want +got):\n%s", d)

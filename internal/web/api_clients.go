@@ -90,7 +90,19 @@ func (s *Server) reactivateClient(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) error {
-	return s.clientAction(w, r, s.store.DeleteClient)
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	req, err := routeBody[reasonRequest](w, r)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.DeleteClientWithReason(r.Context(), id, req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
 }
 
 // clientAction serves an action on a client that takes no input.

@@ -57,7 +57,7 @@ func TestConsoleAuditFilters(t *testing.T) {
 		v.get("/audit?q=action:client.suspendd+actor:x%40y.io").want(http.StatusBadRequest,
 			`<code class="query-echo">action:<mark>client.suspendd</mark> actor:x@y.io</code>`, `unknown action &#34;client.suspendd&#34;`,
 			`aria-invalid="true"`, "Fix the filter to see entries.")
-		v.get("/audit?actor=no%20body").want(http.StatusBadRequest, "Parameter actor", "characters no email address has")
+		v.get("/audit?actor=no%20body").want(http.StatusBadRequest, "Parameter actor", "cannot be part of an email address", "Type an email address or part of one")
 		v.get("/audit?preset=yesterday-ish").want(http.StatusBadRequest, "Unknown time range")
 
 		// The print header says what was printed.
@@ -175,7 +175,8 @@ func TestConsoleAuditExports(t *testing.T) {
 			t.Fatalf("Content-Disposition %q", cd)
 		}
 		rows := must(csv.NewReader(strings.NewReader(res.body)).ReadAll())
-		if len(rows) != 3 || rows[0][0] != "seq" || rows[1][2] != "client.suspended" || rows[2][5] != "beta@example.org" {
+		// Newest first, as the page shows them; the time column says UTC.
+		if len(rows) != 3 || rows[0][0] != "seq" || rows[0][1] != "time_utc" || rows[1][2] != "client.suspended" || rows[1][5] != "beta@example.org" || rows[2][5] != "alpha@example.org" || rows[2][18] != "Invoice overdue" {
 			t.Fatalf("csv rows %q", rows)
 		}
 		res = v.get("/audit/export.jsonl?q=action:license.allocated").want(200, `"action":"license.allocated"`)
@@ -186,7 +187,7 @@ func TestConsoleAuditExports(t *testing.T) {
 		if !bytes.Contains([]byte(res.body), []byte("alpha@example.org")) || !strings.HasSuffix(res.header.Get("Content-Disposition"), ".json") {
 			t.Fatalf("bundle %q: %.200s", res.header.Get("Content-Disposition"), res.body)
 		}
-		v.get("/audit/export.csv?actor=a%3Cb").want(http.StatusBadRequest, "characters no email address has")
+		v.get("/audit/export.csv?actor=a%3Cb").want(http.StatusBadRequest, "cannot be part of an email address")
 		e.visitor(t).get("/audit/export.csv").redirects("/signin?next=%2Faudit%2Fexport.csv")
 	})
 }

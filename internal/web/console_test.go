@@ -520,7 +520,7 @@ func TestEveryTemplateRendered(t *testing.T) {
 	v := e.signedIn(t, owner)
 	e.visitor(t).get("/signin").want(200)
 	for _, p := range []string{"/clients", fmt.Sprintf("/clients/%d", c.ID), fmt.Sprintf("/clients/%d/delete", c.ID),
-		"/pools", "/team", "/audit", "/settings", "/help", "/clients/99999"} {
+		"/pools", "/team", "/audit", "/audit/1", "/settings", "/help", "/clients/99999"} {
 		v.get(p)
 	}
 	res := v.post("/team", form("email", "tour@acme.test", "role", "auditor")).want(200)

@@ -111,7 +111,7 @@ func newEnv(t *testing.T, db *sqldb.DB, opts ...envOption) *env {
 	}
 	e.cfg = cfg
 	e.server = web.New(cfg)
-	e.srv = httptest.NewServer(e.server.Handler())
+	e.srv = httptest.NewServer(validateAPI(t, e.server.Handler()))
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -128,7 +128,7 @@ func (e *env) restart(t *testing.T, db *sqldb.DB) *env {
 	cfg.Logger = slog.New(slog.NewJSONHandler(e2.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e2.cfg = cfg
 	e2.server = web.New(cfg)
-	e2.srv = httptest.NewServer(e2.server.Handler())
+	e2.srv = httptest.NewServer(validateAPI(t, e2.server.Handler()))
 	t.Cleanup(e2.srv.Close)
 	return &e2
 }

@@ -29,6 +29,44 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// bundleSchema stands for the verification bundle in the document: the
+// bundle is streamed, not marshalled from a Go type, so its shape is
+// written out here, as docs/audit-log-format.md section 7 defines it.
+type bundleSchema struct{}
+
+var bundleDoc = object{
+	"type":        "object",
+	"description": "A verification bundle (docs/audit-log-format.md, section 7): check it offline with `reseller audit verify`.",
+	"required":    []string{"format", "origin", "verifier_key", "checkpoint", "entry_count", "entries"},
+	"properties": object{
+		"format":       object{"type": "string", "const": "reseller-audit-bundle/v1"},
+		"origin":       object{"type": "string"},
+		"verifier_key": object{"type": "string"},
+		"checkpoint":   object{"type": "string", "description": "The signed checkpoint note."},
+		"filter":       object{"type": "string", "description": "How the entries were selected, in the query syntax; not verified."},
+		"consistency": object{"type": "object", "required": []string{"old_size", "old_root", "proof"},
+			"properties": object{
+				"old_size": object{"type": "integer", "format": "int64"},
+				"old_root": object{"type": "string", "contentEncoding": "base64"},
+				"proof":    object{"type": "array", "items": object{"type": "string", "contentEncoding": "base64"}},
+			}},
+		"entry_count": object{"type": "integer", "format": "int64"},
+		"entries": object{"type": "array", "items": object{"type": "object", "required": []string{"seq", "record", "proof"},
+			"properties": object{
+				"seq":    object{"type": "integer", "format": "int64"},
+				"record": object{"type": "string", "description": "The record bytes."},
+				"proof":  object{"type": "array", "items": object{"type": "string", "contentEncoding": "base64"}},
+			}}},
+	},
+}
+
+// mediaSchemas describe the bodies that are no JSON document.
+var mediaSchemas = map[string]object{
+	"text/csv":          {"type": "string", "description": "CSV with a header row; times in UTC (time_utc)."},
+	"application/jsonl": {"type": "string", "description": "JSON Lines: one entry's canonical record bytes (a JSON object) per line."},
+	"text/plain":        {"type": "string"},
+}
+
 var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // openAPIDocument describes s.routes.
@@ -50,12 +88,16 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 	}
 	doc := object{
 		"openapi": "3.1.0",
+		"servers": []object{{"url": "/", "description": "The server that serves this document."}},
 		"info": object{
 			"title":   "Reseller Console API",
 			"version": "1",
+			"license": object{"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
 			"description": "Manage clients, license pools and licenses, and read the audit log in which every change lands. " +
 				"Send an API token as `Authorization: Bearer <token>`. Errors are RFC 9457 problem+json with a stable `code`. " +
-				"Lists are paged with opaque cursors: pass `next_cursor` back as `cursor` until it is empty.",
+				"Lists are paged with opaque cursors: pass `next_cursor` back as `cursor` until it is empty. " +
+				"A path that is no route answers 404 and a route asked with another method 405 (with Allow), both as problems. " +
+				"Request bodies that do not parse are 400, never 422. Over the rate limit the answer is 429 with Retry-After.",
 		},
 		"tags": []object{
 			{"name": "clients", "description": "Your clients, identified by email."},
@@ -68,6 +110,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		"security": []object{{"bearer": []string{}}},
 		"components": object{
 			"schemas": g.schemas,
+			"headers": object{
+				"RetryAfter": object{"description": "Seconds to wait before trying again.", "schema": object{"type": "integer", "minimum": 1}},
+			},
 			"securitySchemes": object{
 				"bearer": object{"type": "http", "scheme": "bearer", "description": "An API token, created with `reseller token create`."},
 			},
@@ -116,12 +161,18 @@ func (g *schemaGen) operation(rt *route, problem object) (object, error) {
 	}
 	ok := object{"description": http.StatusText(status)}
 	switch {
+	case rt.resp == bundleSchema{}:
+		ok["content"] = object{"application/json": object{"schema": bundleDoc}}
 	case rt.resp != nil:
 		ok["content"] = object{"application/json": object{"schema": g.schema(reflect.TypeOf(rt.resp))}}
 	case rt.media != nil:
 		content := object{}
 		for _, m := range rt.media {
-			content[m] = object{"schema": object{"type": "string"}}
+			sch := mediaSchemas[m]
+			if sch == nil {
+				return nil, fmt.Errorf("no schema for media type %s", m)
+			}
+			content[m] = object{"schema": sch}
 		}
 		ok["content"] = content
 	default:
@@ -132,6 +183,8 @@ func (g *schemaGen) operation(rt *route, problem object) (object, error) {
 	if !rt.public {
 		codes = append(codes, authErrors...)
 	}
+	// Every route refuses query parameters it does not take.
+	codes = append(codes, reseller.EINVALID)
 	if rt.action != "" || rt.tag == "verifiable log" {
 		// Changes and signing stop for a log that failed its check.
 		codes = append(codes, reseller.ELOGINCONSISTENT)
@@ -144,12 +197,16 @@ func (g *schemaGen) operation(rt *route, problem object) (object, error) {
 		}
 	}
 	for st, cs := range byStatus {
-		responses[strconv.Itoa(st)] = object{
+		resp := object{
 			"description": http.StatusText(st) + ": " + strings.Join(cs, ", "),
 			"content": object{"application/problem+json": object{"schema": object{
 				"allOf": []object{problem, {"properties": object{"code": object{"enum": cs}}}},
 			}}},
 		}
+		if st == http.StatusTooManyRequests {
+			resp["headers"] = object{"Retry-After": object{"$ref": "#/components/headers/RetryAfter"}}
+		}
+		responses[strconv.Itoa(st)] = resp
 	}
 	op["responses"] = responses
 	return op, nil
@@ -170,6 +227,9 @@ func queryParamObject(p param) object {
 		sch["enum"] = p.enum
 	}
 	o := object{"name": p.name, "in": "query"}
+	if p.required {
+		o["required"] = true
+	}
 	if p.desc != "" {
 		o["description"] = p.desc
 	}

@@ -88,6 +88,48 @@ func TestOpenAPI(t *testing.T) {
 				t.Errorf("%s allows unknown fields", name)
 			}
 		}
+		// What Redocly's recommended rules and response validators asked for.
+		var raw struct {
+			Servers []struct{ URL string }              `json:"servers"`
+			Info    struct{ License map[string]string } `json:"info"`
+			Paths   map[string]map[string]struct {
+				Parameters []struct {
+					Name     string
+					Required bool
+				}
+				Responses map[string]struct {
+					Headers map[string]any
+					Content map[string]struct{ Schema map[string]any }
+				}
+			}
+		}
+		res.decode(t, &raw)
+		if len(raw.Servers) == 0 || raw.Info.License["name"] == "" {
+			t.Errorf("servers %v, license %v", raw.Servers, raw.Info.License)
+		}
+		for path, name := range map[string]string{"/api/v1/audit/proof/inclusion": "seq", "/api/v1/audit/proof/consistency": "from"} {
+			for _, p := range raw.Paths[path]["get"].Parameters {
+				if p.Name == name && !p.Required {
+					t.Errorf("%s: %s not required", path, name)
+				}
+			}
+		}
+		for path, ops := range raw.Paths {
+			for method, op := range ops {
+				if _, ok := op.Responses["422"]; ok {
+					t.Errorf("%s %s declares 422, which is never sent", method, path)
+				}
+				if r, ok := op.Responses["429"]; ok && r.Headers["Retry-After"] == nil {
+					t.Errorf("%s %s: 429 without Retry-After", method, path)
+				}
+			}
+		}
+		if s := raw.Paths["/api/v1/audit/bundle"]["get"].Responses["200"].Content["application/json"].Schema; s["type"] != "object" {
+			t.Errorf("bundle schema %v", s)
+		}
+		if c := raw.Paths["/api/v1/audit/export"]["get"].Responses["200"].Content; c["application/jsonl"].Schema == nil || c["application/json"].Schema != nil {
+			t.Errorf("export media types %v", c)
+		}
 		if req := toStrings(doc.Components.Schemas["Entry"]["required"]); !slices.Equal(req, []string{"seq", "time", "action", "target", "details", "actor"}) {
 			t.Errorf("Entry required = %v", req)
 		}

@@ -30,6 +30,10 @@ type page struct {
 	// HideTarget leaves the target out of entry tables: on a client's own
 	// timeline it would repeat the page's subject on every row.
 	HideTarget bool
+	// Targets are the clients of the entries shown, by id, deleted ones
+	// included: an email can belong to a deleted client and to the one
+	// that reused it, and the table tells them apart.
+	Targets map[int64]*reseller.Client
 	// LogStopped: the account's audit log failed its consistency check, so
 	// changes are refused; every page says so.
 	LogStopped bool

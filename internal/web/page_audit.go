@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +17,10 @@ import (
 
 // auditPageSize is how many entries the audit page shows at once.
 const auditPageSize = 50
+
+// printLimit is how many entries the print view of the audit log holds at
+// most; its header says so, and points to the export for the rest.
+const printLimit = 5000
 
 // filterKeys are the query parameters that make up an audit filter in the
 // console's URLs; paging (cursor, back) comes on top.
@@ -57,6 +63,17 @@ type auditData struct {
 	CheckpointRoot          string
 	CheckpointUnavailable   bool
 	TimelineOf, ClearClient string
+	// DistinctTargets is how many clients the matching entries are about.
+	DistinctTargets int64
+	// Print is the print view: every matching entry up to printLimit on
+	// one page. PrintLink is the print view of this filter.
+	Print      bool
+	PrintLimit int
+	PrintLink  string
+	ScreenLink string // the print view's way back: the same filter on screen
+	// Contradiction says why nothing can match when the query box and the
+	// other filters ask for things no entry can be at once.
+	Contradiction string
 }
 
 // queryErrorView shows a query box error in place: the query with the bad
@@ -72,6 +89,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	q := r.URL.Query()
+	if seq, ok := seqJump(q.Get("q")); ok {
+		// "#1234" or "seq:1234" in the query box: that entry's own page.
+		http.Redirect(w, r, fmt.Sprintf("/audit/%d", seq), http.StatusSeeOther)
+		return nil
+	}
 	d := &auditData{page: s.newPage(w, r, "Audit log", "audit"), Presets: presets, Checked: map[reseller.Action]bool{}}
 	for _, a := range q["action"] {
 		for _, s := range strings.Split(a, ",") {
@@ -107,6 +129,10 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Summary, d.RangeText = s.filterSummary(d, f, v.Loc)
+	d.Print, d.PrintLimit = q.Get("print") != "", printLimit
+	if err == nil && f.None {
+		d.Contradiction = s.contradiction(q, v.Loc)
+	}
 	if err == nil {
 		if err := s.fillAudit(r, d, f, q); err != nil {
 			if reseller.ErrorCode(err) != reseller.EINVALID {
@@ -137,11 +163,20 @@ func (s *Server) fillAudit(r *http.Request, d *auditData, f reseller.AuditFilter
 	ctx := r.Context()
 	v := viewerFrom(ctx)
 	f.Limit = auditPageSize
-	es, next, err := s.store.ListEntries(ctx, f)
+	var next string
+	var err error
+	if d.Print {
+		f.Cursor = ""
+		d.Entries, err = s.firstEntries(ctx, f, printLimit)
+	} else {
+		d.Entries, next, err = s.store.ListEntries(ctx, f)
+	}
 	if err != nil {
 		return err
 	}
-	d.Entries = es
+	if d.Targets, err = s.entryClients(ctx, d.Entries); err != nil {
+		return err
+	}
 	d.Pager = newPager("/audit", q, next)
 	if f.Order == reseller.OrderAsc {
 		d.NewerLink, d.OlderLink = d.Pager.Next, d.Pager.Prev
@@ -157,7 +192,7 @@ func (s *Server) fillAudit(r *http.Request, d *auditData, f reseller.AuditFilter
 	if err != nil {
 		return err
 	}
-	d.Count = c.Total
+	d.Count, d.DistinctTargets = c.Total, c.DistinctTargets
 	if bucket != "" && c.Total > 0 {
 		d.Chart = newChart(c.Buckets, bucket, v.Loc, filterOnly(q))
 	}
@@ -177,7 +212,98 @@ func (s *Server) fillAudit(r *http.Request, d *auditData, f reseller.AuditFilter
 		oq.Set("order", reseller.OrderAsc)
 	}
 	d.OrderLink = withQuery("/audit", oq)
+	pq := filterOnly(q)
+	pq.Set("print", "1")
+	d.PrintLink = withQuery("/audit", pq)
+	d.ScreenLink = withQuery("/audit", filterOnly(q))
 	return nil
+}
+
+// errEnough stops an export early.
+var errEnough = errors.New("enough entries")
+
+// firstEntries returns the first n entries f matches, in f's order, read
+// in one snapshot as an export is.
+func (s *Server) firstEntries(ctx context.Context, f reseller.AuditFilter, n int) ([]*reseller.Entry, error) {
+	var es []*reseller.Entry
+	err := s.store.ExportEntries(ctx, f, func(e *reseller.Entry) error {
+		if len(es) == n {
+			return errEnough
+		}
+		es = append(es, e)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
+	}
+	return es, nil
+}
+
+// entryClients looks up the clients of entries, to tell apart the clients
+// that had the same email (one deleted, the next with its email reused).
+func (s *Server) entryClients(ctx context.Context, es []*reseller.Entry) (map[int64]*reseller.Client, error) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, e := range es {
+		if !seen[e.Target.ID] {
+			seen[e.Target.ID] = true
+			ids = append(ids, e.Target.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.store.FindClients(ctx, ids)
+}
+
+// seqJump reads a query that names one entry: #1234 or seq:1234.
+func seqJump(q string) (int64, bool) {
+	q = strings.TrimSpace(q)
+	if rest, ok := strings.CutPrefix(q, "#"); ok {
+		return reseller.ParseID(rest)
+	}
+	if rest, ok := strings.CutPrefix(strings.ToLower(q), "seq:"); ok {
+		return reseller.ParseID(rest)
+	}
+	return 0, false
+}
+
+// contradiction explains a filter that can match nothing because the query
+// box and the other filters (boxes, range, people) disagree: each alone
+// could match, together they cannot. "" when that is not the reason.
+func (s *Server) contradiction(q url.Values, loc *time.Location) string {
+	text := q.Get("q")
+	if text == "" {
+		return ""
+	}
+	form := clone(q)
+	form.Del("q")
+	ff, err := s.consoleFilter(form, loc, s.now(), reseller.OrderDesc)
+	if err != nil || ff.None {
+		return ""
+	}
+	qf, err := reseller.ParseAuditQuery(text, loc)
+	if err != nil || qf.None {
+		return ""
+	}
+	labels := func(as []reseller.Action) string {
+		var ls []string
+		for _, a := range as {
+			ls = append(ls, a.Label())
+		}
+		return strings.Join(ls, ", ")
+	}
+	switch both := reseller.Intersect(ff, qf); {
+	case len(ff.Actions) > 0 && len(qf.Actions) > 0 && both.None && !slices.ContainsFunc(qf.Actions, func(a reseller.Action) bool { return slices.Contains(ff.Actions, a) }):
+		return fmt.Sprintf("Your query asks for %s but the boxes only allow %s, so nothing can match. Change the query or the boxes.", labels(qf.Actions), labels(ff.Actions))
+	case len(ff.Actions) > 0 && both.None && len(qf.NotActions) > 0:
+		return fmt.Sprintf("Your query leaves out %s, and the boxes allow only %s, so nothing can match. Change the query or the boxes.", labels(qf.NotActions), labels(ff.Actions))
+	case ff.ClientID != 0 && qf.ClientID != 0 && ff.ClientID != qf.ClientID:
+		return fmt.Sprintf("Your query asks for client %d but the page is filtered to client %d, so nothing can match.", qf.ClientID, ff.ClientID)
+	case both.None:
+		return "Your query and the filters below it (action boxes, time range, people) ask for things no entry can be at once, so nothing can match. Change one of them."
+	}
+	return ""
 }
 
 // filterOnly returns the filter parameters of q, without paging.

@@ -14,11 +14,12 @@ import (
 // filter are the same file.
 
 // exportPage streams the audit log as CSV or JSON Lines with the page's
-// filter, through the API's export writers.
+// filter, through the API's export writers, in the page's order: newest
+// first unless the page says order=asc.
 func (s *Server) exportPage(format string) consoleFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		v := viewerFrom(r.Context())
-		f, err := s.consoleFilter(r.URL.Query(), v.Loc, s.now(), reseller.OrderAsc)
+		f, err := s.consoleFilter(r.URL.Query(), v.Loc, s.now(), reseller.OrderDesc)
 		if err != nil {
 			return err
 		}

@@ -193,13 +193,13 @@ func (s *Server) deleteClientPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	msg += "The client stays in the audit log, and its email can be used for a new client. This cannot be undone."
 	d := &confirmData{page: s.newPage(w, r, "Delete "+c.Email, "clients"), Heading: "Delete this client?", Message: msg,
-		Action: clientURL(id) + "/delete", Button: "Delete client", Cancel: clientURL(id), Danger: true}
+		Action: clientURL(id) + "/delete", Button: "Delete client", Cancel: clientURL(id), Reason: true, Danger: true}
 	return s.render(w, r, http.StatusOK, "confirm.html", d)
 }
 
 func (s *Server) deleteClientForm(w http.ResponseWriter, r *http.Request) error {
 	return s.clientFormAction(w, r, "delete", func(ctx context.Context, id int64) (string, error) {
-		c, err := s.store.DeleteClient(ctx, id)
+		c, err := s.store.DeleteClientWithReason(ctx, id, r.PostForm.Get("reason"))
 		if err != nil {
 			return "", err
 		}

@@ -50,8 +50,8 @@ func (s *Server) routeTable() []*route {
 			resp: reseller.Client{}, errors: []string{R, L, F, N, T},
 			action: reseller.ActionClientReactivated, run: s.reactivateClient},
 		{method: "DELETE", path: apiPrefix + "/clients/{id}", id: "deleteClient", tag: "clients",
-			summary: "Delete a client", desc: "Revokes each of the client's licenses (one license.revoked entry each), then deletes the client, in one transaction. The client stays as a tombstone with status deleted.",
-			body: emptyRequest{}, bodyOptional: true, resp: reseller.Client{}, errors: []string{R, L, F, N, T},
+			summary: "Delete a client", desc: "Revokes each of the client's licenses (one license.revoked entry each), then deletes the client, in one transaction. The client stays as a tombstone with status deleted. The optional reason goes into the client.deleted entry.",
+			body: reasonRequest{}, bodyOptional: true, resp: reseller.Client{}, errors: []string{R, L, F, N, T},
 			action: reseller.ActionClientDeleted, run: s.deleteClient},
 
 		// Pools.
@@ -99,7 +99,7 @@ func (s *Server) routeTable() []*route {
 		{method: "GET", path: apiPrefix + "/audit/bundle", id: "getBundle", tag: "verifiable log",
 			summary: "A self-contained verification bundle of the selected entries",
 			desc:    "The checkpoint, the verifier key, each selected entry's record bytes with its inclusion proof, and with since a consistency proof from that older size. Check it offline with `reseller audit verify`.",
-			query:   append(auditFilterParams(), qSince), media: []string{"application/json"}, errors: []string{R, F}, run: s.getBundle},
+			query:   append(auditFilterParams(), qSince), resp: bundleSchema{}, errors: []string{R, F}, run: s.getBundle},
 
 		// Operations.
 		{method: "GET", path: pathOpenAPI, id: "openapi", tag: "operations", public: true,
@@ -132,12 +132,13 @@ type route struct {
 
 // param is a query parameter of a route.
 type param struct {
-	name   string
-	typ    string // "string" or "integer"
-	format string
-	desc   string
-	enum   []string
-	repeat bool
+	name     string
+	typ      string // "string" or "integer"
+	format   string
+	desc     string
+	enum     []string
+	repeat   bool
+	required bool
 }
 
 var (
@@ -152,9 +153,9 @@ var (
 	qPoolID        = param{name: "pool_id", typ: "integer"}
 	qOrder         = param{name: "order", typ: "string", enum: []string{"desc", "asc"}, desc: "desc (newest first) is the default for listing, asc for exports."}
 	qBucket        = param{name: "bucket", typ: "string", enum: reseller.Buckets, desc: "Also count per period, in the tz zone; weeks start on Monday."}
-	qSeq           = param{name: "seq", typ: "integer", desc: "The entry's sequence number."}
+	qSeq           = param{name: "seq", typ: "integer", desc: "The entry's sequence number.", required: true}
 	qSize          = param{name: "size", typ: "integer", desc: "Tree size to prove against; the log as it is now by default."}
-	qFrom          = param{name: "from", typ: "integer", desc: "The older tree size."}
+	qFrom          = param{name: "from", typ: "integer", desc: "The older tree size.", required: true}
 	qTo            = param{name: "to", typ: "integer", desc: "The newer tree size; the log as it is now by default."}
 	qSince         = param{name: "since", typ: "integer", desc: "An older tree size (from a checkpoint the auditor kept) to prove consistency from; 0 or absent for no consistency proof."}
 	qFormat        = param{name: "format", typ: "string", enum: []string{"csv", "jsonl"}, desc: "csv by default."}
@@ -164,7 +165,7 @@ var (
 func auditFilterParams() []param {
 	return []param{
 		{name: "action", typ: "string", enum: reseller.ActionStrings(reseller.Actions), repeat: true, desc: "Only these actions; repeat it or give a comma list."},
-		{name: "target", typ: "string", desc: "Only entries about the client with this email (as it was then). Part of an email searches: \"acme\" matches anywhere in the address, * stands for any characters (*@acme.test)."},
+		{name: "target", typ: "string", desc: "Only entries about one client: an email matches exactly (as it was then); * stands for any characters (*@acme.test); a value with neither @ nor * finds clients whose name or email contains it (\"Red Pine\", \"acme\"); client:42 is the client with id 42."},
 		{name: "actor", typ: "string", desc: "Only entries performed by the user with this email; part of an email searches, as for target."},
 		{name: "client_id", typ: "integer", desc: "Only entries about this client."},
 		{name: "from", typ: "string", desc: "From this time (RFC 3339) or date (2006-01-02, in tz, from its start), inclusive."},
@@ -251,6 +252,7 @@ func (s *Server) consoleRoutes() []consoleRoute {
 		{"GET /audit/export.csv", signedIn, s.exportPage("csv")},
 		{"GET /audit/export.jsonl", signedIn, s.exportPage("jsonl")},
 		{"GET /audit/export.bundle", signedIn, s.exportBundlePage},
+		{"GET /audit/{id}", signedIn, s.entryPage},
 		{"GET /settings", signedIn, s.settingsPage},
 		{"POST /settings/timezone", signedIn, s.setTimeZoneForm},
 		{"POST /settings/password", signedIn, s.changePasswordForm},

@@ -141,7 +141,7 @@ func New(cfg Config) *Server {
 		panic("web: OpenAPI document: " + err.Error())
 	}
 	s.openapi = doc
-	s.handler = s.observe(secure(s.recoverPanics(http.HandlerFunc(s.dispatch))))
+	s.handler = compress(s.observe(secure(s.recoverPanics(http.HandlerFunc(s.dispatch)))))
 	return s
 }
 

@@ -81,6 +81,8 @@ func parseTemplates(assetURLs map[string]string) (map[string]*template.Template,
 		"actions":     func() []reseller.Action { return reseller.Actions },
 		"roles":       func() []reseller.Role { return reseller.Roles },
 		"plural":      plural,
+		"num":         func(n any) string { return strings.TrimSuffix(plural(n, "", ""), " ") },
+		"targetOf":    targetOf,
 		"statusClass": func(s any) string { return "badge badge-" + fmt.Sprint(s) },
 		"title":       titleCase,
 		"slug":        func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), ".", "-") },
@@ -112,6 +114,23 @@ func parseTemplates(assetURLs map[string]string) (map[string]*template.Template,
 }
 
 // plural writes a count with its noun: "1 entry", "3 entries".
+// targetView is an entry's target as tables show it: which client, and
+// whether it has been deleted since.
+type targetView struct {
+	ID      int64
+	Email   string
+	Deleted bool
+}
+
+// targetOf describes t, with what clients (page.Targets) knows of it.
+func targetOf(clients map[int64]*reseller.Client, t reseller.Target) targetView {
+	v := targetView{ID: t.ID, Email: t.Email}
+	if c := clients[t.ID]; c != nil {
+		v.Deleted = c.Status == reseller.ClientDeleted
+	}
+	return v
+}
+
 func plural(n any, one, many string) string {
 	var k int64
 	switch v := n.(type) {
