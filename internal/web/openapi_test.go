@@ -41,6 +41,8 @@ func TestOpenAPI(t *testing.T) {
 			"GET /api/v1/licenses", "POST /api/v1/licenses", "POST /api/v1/licenses/{id}/revoke",
 			"GET /api/v1/audit", "GET /api/v1/audit/bundle", "GET /api/v1/audit/checkpoint", "GET /api/v1/audit/count", "GET /api/v1/audit/export", "GET /api/v1/audit/proof/consistency", "GET /api/v1/audit/proof/inclusion",
 			"GET /api/openapi.json", "GET /healthz", "GET /metrics",
+			"GET /api/v1/users", "POST /api/v1/users", "GET /api/v1/users/{id}", "PATCH /api/v1/users/{id}", "DELETE /api/v1/users/{id}",
+			"POST /api/v1/users/{id}/transfer-ownership", "GET /api/v1/tokens", "POST /api/v1/tokens", "POST /api/v1/tokens/{id}/revoke",
 		}
 		var got []string
 		ids := map[string]bool{}
