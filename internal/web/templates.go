@@ -78,14 +78,16 @@ func parseTemplates(assetURLs map[string]string) (map[string]*template.Template,
 			}
 			return u, nil
 		},
-		"actions":     func() []reseller.Action { return reseller.Actions },
-		"roles":       func() []reseller.Role { return reseller.Roles },
-		"plural":      plural,
-		"num":         func(n any) string { return strings.TrimSuffix(plural(n, "", ""), " ") },
-		"targetOf":    targetOf,
-		"statusClass": func(s any) string { return "badge badge-" + fmt.Sprint(s) },
-		"title":       titleCase,
-		"slug":        func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), ".", "-") },
+		"actions":       func() []reseller.Action { return reseller.Actions },
+		"clientActions": func() []reseller.Action { return reseller.ClientActions },
+		"teamActions":   func() []reseller.Action { return reseller.TeamActions },
+		"roles":         func() []reseller.Role { return reseller.Roles },
+		"plural":        plural,
+		"num":           func(n any) string { return strings.TrimSuffix(plural(n, "", ""), " ") },
+		"targetOf":      targetOf,
+		"statusClass":   func(s any) string { return "badge badge-" + fmt.Sprint(s) },
+		"title":         titleCase,
+		"slug":          func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), ".", "-") },
 	}
 	base, err := template.New(layoutTemplate).Funcs(funcs).ParseFS(templateFS, "templates/"+layoutTemplate, "templates/"+partialsTemplate)
 	if err != nil {
@@ -120,11 +122,15 @@ type targetView struct {
 	ID      int64
 	Email   string
 	Deleted bool
+	User    bool // a team member (team actions), not a client
 }
 
 // targetOf describes t, with what clients (page.Targets) knows of it.
 func targetOf(clients map[int64]*reseller.Client, t reseller.Target) targetView {
-	v := targetView{ID: t.ID, Email: t.Email}
+	v := targetView{ID: t.ID, Email: t.Email, User: t.Type == reseller.TargetUser}
+	if v.User {
+		return v
+	}
 	if c := clients[t.ID]; c != nil {
 		v.Deleted = c.Status == reseller.ClientDeleted
 	}
