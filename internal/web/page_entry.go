@@ -43,7 +43,9 @@ func (s *Server) entryPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Target = targetOf(d.Targets, e.Target)
-	d.Client = d.Targets[e.Target.ID]
+	if !d.Target.User {
+		d.Client = d.Targets[e.Target.ID]
+	}
 	c, err := s.store.CountEntries(ctx, reseller.AuditFilter{}, "", nil)
 	if err != nil {
 		return err
