@@ -22,7 +22,10 @@ const (
 	// signing it (it is not an extension of what was signed before), so
 	// signing and changes are refused until an operator has looked at it.
 	ELOGINCONSISTENT = "log_inconsistent"
-	EINTERNAL        = "internal"
+	// EUNAVAILABLE: the database cannot store changes (full disk,
+	// read-only): a 503 with Retry-After; nothing was changed.
+	EUNAVAILABLE = "store_unavailable"
+	EINTERNAL    = "internal"
 )
 
 // Error is the one error type of the domain. Code says what kind of failure it

@@ -34,9 +34,10 @@ type DB struct {
 	// set it to write history at chosen times through the ordinary path.
 	Now reseller.Clock
 
-	beforeCommit func() error // test hook: fail a transaction at its last moment
-	onSubmit     func()       // test hook: a write is handed to the SQLite committer
-	noMerkle     bool         // benchmark hook: append entries without their Merkle hashes
+	beforeCommit func() error          // test hook: fail a transaction at its last moment
+	onSubmit     func()                // test hook: a write is handed to the SQLite committer
+	fault        atomic.Pointer[error] // the last write's failure to store anything; see Writable
+	noMerkle     bool                  // benchmark hook: append entries without their Merkle hashes
 
 	writes        chan *writeReq // group commit: actions for the committer (commit.go)
 	closed        chan struct{}  // closed by Close
@@ -177,7 +178,8 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 // fn's statements run with the ctx it is given: under group commit, the
 // caller's without its cancellation (see runSaved). A panic in fn rolls its
 // changes back and becomes its error.
-func (db *DB) update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+func (db *DB) update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (err error) {
+	defer func() { db.noteWrite(err) }()
 	if db.dialect.groupCommit {
 		return db.submit(ctx, fn)
 	}
@@ -194,6 +196,27 @@ func (db *DB) update(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 		return err
 	}
 	return tx.commit()
+}
+
+// noteWrite remembers whether the last write failed because the database
+// cannot store anything (a full disk, a read-only file or server), for
+// Writable and so for the health check; a write that commits clears it.
+func (db *DB) noteWrite(err error) {
+	switch {
+	case err == nil:
+		db.fault.Store(nil)
+	case reseller.ErrorCode(err) == reseller.EUNAVAILABLE:
+		db.fault.Store(&err)
+	}
+}
+
+// Writable returns the error of the last write if it failed because the
+// database could not store it (EUNAVAILABLE), and nil otherwise.
+func (db *DB) Writable() error {
+	if p := db.fault.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // view runs fn in a read transaction.

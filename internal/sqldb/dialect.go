@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"fmt"
 	"database/sql"
 	"errors"
 	"strconv"
@@ -135,6 +136,10 @@ func translate(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_CHECK:
 			return &constraintError{kind: errCheck, name: se.Error(), err: err}
 		}
+		switch se.Code() & 0xff { // the primary result code
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+			return cannotStore(err)
+		}
 		return err
 	}
 	var pe *pgconn.PgError
@@ -144,9 +149,18 @@ func translate(err error) error {
 			return &constraintError{kind: errUnique, name: pe.ConstraintName, err: err}
 		case "23514":
 			return &constraintError{kind: errCheck, name: pe.ConstraintName, err: err}
+		case "25006", "53100", "53000", "58030": // read-only transaction, disk full, out of resources, I/O error
+			return cannotStore(err)
 		}
 	}
 	return err
+}
+
+// cannotStore is the error of a write the database could not store: the
+// disk is full, or the file or server is read-only. Nothing was changed.
+func cannotStore(err error) error {
+	return fmt.Errorf("%w (%w)", reseller.Errorf(reseller.EUNAVAILABLE,
+		"The database cannot store changes right now (its disk is full or it is read-only). Nothing was changed; try again later."), err)
 }
 
 // violates reports whether err is a violation of kind on the named index or

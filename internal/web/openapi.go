@@ -189,6 +189,10 @@ func (g *schemaGen) operation(rt *route, problem object) (object, error) {
 		// Changes and signing stop for a log that failed its check.
 		codes = append(codes, reseller.ELOGINCONSISTENT)
 	}
+	if rt.action != "" {
+		// A write the database cannot store (full disk, read-only).
+		codes = append(codes, reseller.EUNAVAILABLE)
+	}
 	byStatus := map[int][]string{}
 	for _, c := range codes {
 		st := problemOf(reseller.Errorf(c, "")).Status

@@ -64,6 +64,8 @@ func problemOf(err error) Problem {
 		p.Status, p.Title = http.StatusTooManyRequests, "Rate limited"
 	case reseller.ELOGINCONSISTENT:
 		p.Status, p.Title = http.StatusServiceUnavailable, "Audit log inconsistent"
+	case reseller.EUNAVAILABLE:
+		p.Status, p.Title = http.StatusServiceUnavailable, "Storage unavailable"
 	default:
 		p.Code, p.Type = reseller.EINTERNAL, problemTypePrefix+reseller.EINTERNAL
 		p.Status, p.Title = http.StatusInternalServerError, "Internal error"
@@ -79,10 +81,18 @@ func codeTitle(code string) string {
 	return strings.ToUpper(t[:1]) + t[1:]
 }
 
+// retryStorage is the Retry-After of a write the database could not store.
+const retryStorage = "30"
+
 // writeError writes err as problem+json. Internal errors are logged with the
 // request id, which the detail quotes so that a report can be matched.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemOf(err)
+	if p.Code == reseller.EUNAVAILABLE {
+		w.Header().Set("Retry-After", retryStorage)
+		s.log.LogAttrs(r.Context(), slog.LevelError, "database cannot store changes",
+			slog.String("request_id", infoFrom(r.Context()).id), slog.String("error", err.Error()))
+	}
 	if p.Status == http.StatusInternalServerError {
 		info := infoFrom(r.Context())
 		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",

@@ -217,8 +217,9 @@ func (s *Server) logInconsistent(accountID int64, cause error) {
 		slog.Int64("account", accountID), slog.String("cause", cause.Error()))
 }
 
-// health answers ok when the database answers. Looking up account 0 costs
-// one indexed read and must come back "not found".
+// health answers ok when the database answers and, as far as the last
+// write could tell, can store changes. Looking up account 0 costs one
+// indexed read and must come back "not found".
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -228,6 +229,14 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("database unavailable\n"))
 		return nil
+	}
+	if wr, ok := s.store.(interface{ Writable() error }); ok {
+		if err := wr.Writable(); err != nil {
+			w.Header().Set("Retry-After", retryStorage)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("database not writable: the last write could not be stored (disk full or read-only)\n"))
+			return nil
+		}
 	}
 	w.Write([]byte("ok\n"))
 	return nil
