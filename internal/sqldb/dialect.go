@@ -1,9 +1,9 @@
 package sqldb
 
 import (
-	"fmt"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
