@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
 )
 
@@ -33,6 +34,9 @@ func CheckCanonical(b []byte) (account, seq int64, err error) {
 // EncodeRecord did before it refused invalid UTF-8.
 const legacyEscape = `\ufffd`
 
+// legacyPrefix starts every legacy record: they are all of version 1.
+const legacyPrefix = `{"v":1,`
+
 // CheckLegacy reports whether b, which CheckCanonical refuses, is a legacy
 // record, the record of an older version: canonical except that some of its strings
 // hold the escape \ufffd, which is how EncodeRecord wrote invalid UTF-8
@@ -42,9 +46,10 @@ const legacyEscape = `\ufffd`
 // Such a record stays in its log as it is, since its bytes are hashed into
 // the tree: exports carry it, and verifiers check it at the Merkle level and
 // report it instead of failing. Any other departure from the canonical form
-// is not forgiven.
+// is not forgiven. Only version 1 records can be legacy records: the
+// encoder refused invalid UTF-8 before version 2 was written.
 func CheckLegacy(b []byte) (account, seq int64, ok bool) {
-	if !bytes.Contains(b, []byte(legacyEscape)) {
+	if !bytes.HasPrefix(b, []byte(legacyPrefix)) || !bytes.Contains(b, []byte(legacyEscape)) {
 		return 0, 0, false
 	}
 	fixed := make([]byte, 0, len(b))
@@ -99,10 +104,14 @@ func (s *scanner) has(l string) bool {
 	return false
 }
 
-// record walks the layout EncodeRecord writes: fixed field order, empty
-// optional fields left out. When s.d is set it also collects the values.
+// record walks the layout EncodeRecord writes, in the version the record
+// says: fixed field order, empty optional fields left out; version 1 has
+// neither the details of version 2 nor the target type "user". When s.d is
+// set it also collects the values.
 func (s *scanner) record() (account, seq int64) {
-	s.lit(`{"v":1,"account":`)
+	s.lit(`{"v":`)
+	v := s.version()
+	s.lit(`,"account":`)
 	account = s.int()
 	s.lit(`,"seq":`)
 	seq = s.int()
@@ -111,16 +120,19 @@ func (s *scanner) record() (account, seq int64) {
 	s.lit(`,"action":`)
 	s.strField(sAction)
 	s.lit(`,"target":{"type":`)
-	s.strField(sTargetType)
+	if n := s.strField(sTargetType); v == 1 && n == len(targetUser) && string(s.b[s.i-1-n:s.i-1]) == targetUser {
+		s.fail()
+	}
 	s.lit(`,"id":`)
 	s.intField(iTargetID)
 	s.lit(`,"email":`)
 	s.strField(sTargetEmail)
 	s.lit(`},"details":{`)
-	first := true
-	for _, f := range detailFields {
-		s.optional(f, &first)
+	details := detailFields
+	if v == 1 {
+		details = detailFields[:detailFieldsV1]
 	}
+	s.optionals(details, true)
 	s.lit(`},"actor":{"id":`)
 	s.intField(iActorID)
 	s.lit(`,"email":`)
@@ -129,12 +141,24 @@ func (s *scanner) record() (account, seq int64) {
 	s.strField(sRole)
 	s.lit(`,"via":`)
 	s.strField(sVia)
-	first = false
-	for _, f := range actorOptional {
-		s.optional(f, &first)
-	}
+	s.optionals(actorOptional, false)
 	s.lit(`}}`)
 	return account, seq
+}
+
+// targetUser is the target type that version 1 does not have, canonical
+// as it is (it needs no escape).
+const targetUser = reseller.TargetUser
+
+// version consumes the record's version, 1 or 2, and returns it (0 for
+// anything else, which fails the walk).
+func (s *scanner) version() int {
+	if s.i < len(s.b) && (s.b[s.i] == '1' || s.b[s.i] == '2') {
+		s.i++
+		return int(s.b[s.i-1] - '0')
+	}
+	s.fail()
+	return 0
 }
 
 type optField struct {
@@ -144,18 +168,35 @@ type optField struct {
 }
 
 // The omitempty fields of reseller.Details and reseller.EntryActor, in
-// declaration order, which is encoding order.
+// declaration order, which is encoding order. The details of version 1 are
+// the first detailFieldsV1; version 2 added the rest.
 var (
 	detailFields = []optField{
 		{`"name":`, false, sName}, {`"pool_id":`, true, iPoolID}, {`"pool_name":`, false, sPoolName},
 		{`"product":`, false, sProduct}, {`"license_id":`, true, iLicenseID}, {`"label":`, false, sLabel},
 		{`"reason":`, false, sReason},
+		{`"role":`, false, sDetailRole}, {`"from_role":`, false, sFromRole}, {`"to_role":`, false, sToRole},
+		{`"token_id":`, true, iDetailTokenID}, {`"token_name":`, false, sTokenName},
 	}
 	actorOptional = []optField{
 		{`"token_id":`, true, iTokenID}, {`"ip":`, false, sIP}, {`"user_agent":`, false, sUserAgent},
 		{`"request_id":`, false, sRequestID},
 	}
 )
+
+// detailFieldsV1 is how many of detailFields version 1 has.
+const detailFieldsV1 = 7
+
+// optionals consumes the omitempty fields fs that are present, in order;
+// first says whether no field of the object came before them.
+func (s *scanner) optionals(fs []optField, first bool) {
+	for _, f := range fs {
+		if s.i < len(s.b) && s.b[s.i] == '}' {
+			return // the object ends: none of the rest is present
+		}
+		s.optional(f, &first)
+	}
+}
 
 // optional consumes an omitempty field if present; present means non-empty,
 // since the encoder leaves empty ones out.

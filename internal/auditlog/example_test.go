@@ -28,6 +28,7 @@ func TestFormatExample(t *testing.T) {
 	}
 	signer, _ := note.NewSigner(skey)
 	s := newSim(t, 7)
+	s.Version = 1 // the example was written in version 1, and stays valid
 	s.Now = time.Date(2026, 9, 14, 8, 0, 0, 0, time.UTC)
 	s.Actor = reseller.EntryActor{ID: 3, Email: "dana@agency.example", Role: reseller.RoleAdmin, Via: reseller.ViaWeb, IP: "198.51.100.4", RequestID: "r-81f2"}
 	c := s.Create("shop@client.example", "Client & Co")
