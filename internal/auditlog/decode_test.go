@@ -223,4 +223,22 @@ func BenchmarkParseRecord(b *testing.B) {
 			}
 		}
 	})
+	// A version 2 team record (token.created, with token_id and token_name).
+	team := teamStory(b, 42).Log.Record(6)
+	b.Run("CheckRecord-team", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, _, err := auditlog.CheckCanonical(team); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ParseRecord-team", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := auditlog.ParseTrusted(team); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -103,3 +103,18 @@ func TestFormatExample(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatExampleV2: the document quotes version 2 records of the golden
+// log testdata/records-v2.jsonl as they are.
+func TestFormatExampleV2(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/audit-log-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := teamStory(t, 42)
+	for _, seq := range []int64{6, 10} {
+		if rec := s.Log.Record(seq); !bytes.Contains(doc, rec) {
+			t.Errorf("docs/audit-log-format.md does not quote seq %d of testdata/records-v2.jsonl: %s", seq, rec)
+		}
+	}
+}
