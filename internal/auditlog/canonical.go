@@ -109,9 +109,11 @@ func (s *scanner) has(l string) bool {
 // neither the details of version 2 nor the target type "user". When s.d is
 // set it also collects the values.
 func (s *scanner) record() (account, seq int64) {
-	s.lit(`{"v":`)
-	v := s.version()
-	s.lit(`,"account":`)
+	v := 2
+	if !s.has(`{"v":2,"account":`) {
+		s.lit(`{"v":1,"account":`)
+		v = 1
+	}
 	account = s.int()
 	s.lit(`,"seq":`)
 	seq = s.int()
@@ -150,17 +152,6 @@ func (s *scanner) record() (account, seq int64) {
 // as it is (it needs no escape).
 const targetUser = reseller.TargetUser
 
-// version consumes the record's version, 1 or 2, and returns it (0 for
-// anything else, which fails the walk).
-func (s *scanner) version() int {
-	if s.i < len(s.b) && (s.b[s.i] == '1' || s.b[s.i] == '2') {
-		s.i++
-		return int(s.b[s.i-1] - '0')
-	}
-	s.fail()
-	return 0
-}
-
 type optField struct {
 	key   string
 	isInt bool
@@ -187,38 +178,39 @@ var (
 // detailFieldsV1 is how many of detailFields version 1 has.
 const detailFieldsV1 = 7
 
-// optionals consumes the omitempty fields fs that are present, in order;
-// first says whether no field of the object came before them.
+// optionals consumes the omitempty fields of fs that are present, in
+// their order; first says whether no field of the object came before them.
+// Present means non-empty, since the encoder leaves empty ones out. Each
+// field present is one of those after the last one consumed; the walk
+// finds which by its key, and stops at anything else (the end of the
+// object, or bytes that the caller's next literal then refuses).
 func (s *scanner) optionals(fs []optField, first bool) {
-	for _, f := range fs {
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			return // the object ends: none of the rest is present
+	for len(fs) > 0 && s.ok {
+		comma := 0
+		if !first {
+			if s.i >= len(s.b) || s.b[s.i] != ',' {
+				return
+			}
+			s.i++
+			comma = 1
 		}
-		s.optional(f, &first)
-	}
-}
-
-// optional consumes an omitempty field if present; present means non-empty,
-// since the encoder leaves empty ones out.
-func (s *scanner) optional(f optField, first *bool) {
-	if !*first {
-		if !s.has(",") {
+		j := 0
+		for j < len(fs) && !s.has(fs[j].key) {
+			j++
+		}
+		if j == len(fs) {
+			s.i -= comma // not a field of fs: give the comma back
 			return
 		}
-		if !s.has(f.key) {
-			s.i-- // give the comma back: the next field may own it
-			return
-		}
-	} else if !s.has(f.key) {
-		return
-	}
-	*first = false
-	if f.isInt {
-		if s.intField(f.field) == 0 {
+		f := fs[j]
+		fs, first = fs[j+1:], false
+		if f.isInt {
+			if s.intField(f.field) == 0 {
+				s.fail()
+			}
+		} else if s.strField(f.field) == 0 {
 			s.fail()
 		}
-	} else if s.strField(f.field) == 0 {
-		s.fail()
 	}
 }
 
