@@ -34,9 +34,6 @@ func CheckCanonical(b []byte) (account, seq int64, err error) {
 // EncodeRecord did before it refused invalid UTF-8.
 const legacyEscape = `\ufffd`
 
-// legacyPrefix starts every legacy record: they are all of version 1.
-const legacyPrefix = `{"v":1,`
-
 // CheckLegacy reports whether b, which CheckCanonical refuses, is a legacy
 // record, the record of an older version: canonical except that some of its strings
 // hold the escape \ufffd, which is how EncodeRecord wrote invalid UTF-8
@@ -46,10 +43,10 @@ const legacyPrefix = `{"v":1,`
 // Such a record stays in its log as it is, since its bytes are hashed into
 // the tree: exports carry it, and verifiers check it at the Merkle level and
 // report it instead of failing. Any other departure from the canonical form
-// is not forgiven. Only version 1 records can be legacy records: the
-// encoder refused invalid UTF-8 before version 2 was written.
+// is not forgiven: in particular, a version 1 record holding what only
+// version 2 has is not a legacy record.
 func CheckLegacy(b []byte) (account, seq int64, ok bool) {
-	if !bytes.HasPrefix(b, []byte(legacyPrefix)) || !bytes.Contains(b, []byte(legacyEscape)) {
+	if !bytes.Contains(b, []byte(legacyEscape)) {
 		return 0, 0, false
 	}
 	fixed := make([]byte, 0, len(b))

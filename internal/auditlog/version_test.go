@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller"
@@ -193,22 +192,29 @@ func TestEncodeRecordVersionNamesTheField(t *testing.T) {
 	}
 }
 
-// TestLegacyIsVersion1: only version 1 records were written before the
-// encoder refused invalid UTF-8, so a version 2 record with \ufffd is not
-// a legacy record.
-func TestLegacyIsVersion1(t *testing.T) {
+// TestLegacyVersions: a legacy record is one that the canonical form of
+// U+FFFD makes canonical, in the version it says; a version 1 record with
+// what only version 2 has stays invalid.
+func TestLegacyVersions(t *testing.T) {
 	e := *teamStory(t, 42).Entries[0]
-	e.Target.Type = reseller.TargetClient
-	e.Details.Role = ""
 	e.Actor.UserAgent = "Mozilla\xc3"
-	e.Time = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for v, legacy := range map[int]bool{1: true, 2: false} {
-		rec, err := auditlog.EncodeUnchecked(&e, v)
+	for _, tc := range []struct {
+		v      int
+		edit   func(e *reseller.Entry)
+		legacy bool
+	}{
+		{1, func(e *reseller.Entry) { *e = *withoutV2(e) }, true},
+		{2, func(e *reseller.Entry) {}, true},
+		{1, func(e *reseller.Entry) {}, false},
+	} {
+		e := e
+		tc.edit(&e)
+		rec, err := auditlog.EncodeUnchecked(&e, tc.v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, ok := auditlog.CheckLegacy(rec); ok != legacy {
-			t.Errorf("version %d: CheckLegacy(%s) = %v", v, rec, ok)
+		if _, _, ok := auditlog.CheckLegacy(rec); ok != tc.legacy {
+			t.Errorf("CheckLegacy(%s) = %v", rec, ok)
 		}
 	}
 }
