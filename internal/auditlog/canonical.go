@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog/internal/jsonio"
 )
 
@@ -42,7 +43,8 @@ const legacyEscape = `\ufffd`
 // Such a record stays in its log as it is, since its bytes are hashed into
 // the tree: exports carry it, and verifiers check it at the Merkle level and
 // report it instead of failing. Any other departure from the canonical form
-// is not forgiven.
+// is not forgiven: in particular, a version 1 record holding what only
+// version 2 has is not a legacy record.
 func CheckLegacy(b []byte) (account, seq int64, ok bool) {
 	if !bytes.Contains(b, []byte(legacyEscape)) {
 		return 0, 0, false
@@ -99,10 +101,16 @@ func (s *scanner) has(l string) bool {
 	return false
 }
 
-// record walks the layout EncodeRecord writes: fixed field order, empty
-// optional fields left out. When s.d is set it also collects the values.
+// record walks the layout EncodeRecord writes, in the version the record
+// says: fixed field order, empty optional fields left out; version 1 has
+// neither the details of version 2 nor the target type "user". When s.d is
+// set it also collects the values.
 func (s *scanner) record() (account, seq int64) {
-	s.lit(`{"v":1,"account":`)
+	v := 2
+	if !s.has(`{"v":2,"account":`) {
+		s.lit(`{"v":1,"account":`)
+		v = 1
+	}
 	account = s.int()
 	s.lit(`,"seq":`)
 	seq = s.int()
@@ -111,16 +119,19 @@ func (s *scanner) record() (account, seq int64) {
 	s.lit(`,"action":`)
 	s.strField(sAction)
 	s.lit(`,"target":{"type":`)
-	s.strField(sTargetType)
+	if n := s.strField(sTargetType); v == 1 && n == len(targetUser) && string(s.b[s.i-1-n:s.i-1]) == targetUser {
+		s.fail()
+	}
 	s.lit(`,"id":`)
 	s.intField(iTargetID)
 	s.lit(`,"email":`)
 	s.strField(sTargetEmail)
 	s.lit(`},"details":{`)
-	first := true
-	for _, f := range detailFields {
-		s.optional(f, &first)
+	details := detailFields
+	if v == 1 {
+		details = detailFields[:detailFieldsV1]
 	}
+	s.optionals(details, true)
 	s.lit(`},"actor":{"id":`)
 	s.intField(iActorID)
 	s.lit(`,"email":`)
@@ -129,13 +140,14 @@ func (s *scanner) record() (account, seq int64) {
 	s.strField(sRole)
 	s.lit(`,"via":`)
 	s.strField(sVia)
-	first = false
-	for _, f := range actorOptional {
-		s.optional(f, &first)
-	}
+	s.optionals(actorOptional, false)
 	s.lit(`}}`)
 	return account, seq
 }
+
+// targetUser is the target type that version 1 does not have, canonical
+// as it is (it needs no escape).
+const targetUser = reseller.TargetUser
 
 type optField struct {
 	key   string
@@ -144,12 +156,15 @@ type optField struct {
 }
 
 // The omitempty fields of reseller.Details and reseller.EntryActor, in
-// declaration order, which is encoding order.
+// declaration order, which is encoding order. The details of version 1 are
+// the first detailFieldsV1; version 2 added the rest.
 var (
 	detailFields = []optField{
 		{`"name":`, false, sName}, {`"pool_id":`, true, iPoolID}, {`"pool_name":`, false, sPoolName},
 		{`"product":`, false, sProduct}, {`"license_id":`, true, iLicenseID}, {`"label":`, false, sLabel},
 		{`"reason":`, false, sReason},
+		{`"role":`, false, sDetailRole}, {`"from_role":`, false, sFromRole}, {`"to_role":`, false, sToRole},
+		{`"token_id":`, true, iDetailTokenID}, {`"token_name":`, false, sTokenName},
 	}
 	actorOptional = []optField{
 		{`"token_id":`, true, iTokenID}, {`"ip":`, false, sIP}, {`"user_agent":`, false, sUserAgent},
@@ -157,27 +172,42 @@ var (
 	}
 )
 
-// optional consumes an omitempty field if present; present means non-empty,
-// since the encoder leaves empty ones out.
-func (s *scanner) optional(f optField, first *bool) {
-	if !*first {
-		if !s.has(",") {
+// detailFieldsV1 is how many of detailFields version 1 has.
+const detailFieldsV1 = 7
+
+// optionals consumes the omitempty fields of fs that are present, in
+// their order; first says whether no field of the object came before them.
+// Present means non-empty, since the encoder leaves empty ones out. Each
+// field present is one of those after the last one consumed; the walk
+// finds which by its key, and stops at anything else (the end of the
+// object, or bytes that the caller's next literal then refuses).
+func (s *scanner) optionals(fs []optField, first bool) {
+	for len(fs) > 0 && s.ok {
+		comma := 0
+		if !first {
+			if s.i >= len(s.b) || s.b[s.i] != ',' {
+				return
+			}
+			s.i++
+			comma = 1
+		}
+		j := 0
+		for j < len(fs) && !s.has(fs[j].key) {
+			j++
+		}
+		if j == len(fs) {
+			s.i -= comma // not a field of fs: give the comma back
 			return
 		}
-		if !s.has(f.key) {
-			s.i-- // give the comma back: the next field may own it
-			return
-		}
-	} else if !s.has(f.key) {
-		return
-	}
-	*first = false
-	if f.isInt {
-		if s.intField(f.field) == 0 {
+		f := fs[j]
+		fs, first = fs[j+1:], false
+		if f.isInt {
+			if s.intField(f.field) == 0 {
+				s.fail()
+			}
+		} else if s.strField(f.field) == 0 {
 			s.fail()
 		}
-	} else if s.strField(f.field) == 0 {
-		s.fail()
 	}
 }
 

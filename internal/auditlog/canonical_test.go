@@ -48,7 +48,9 @@ func anyEntry() *rapid.Generator[*reseller.Entry] {
 			Action: reseller.Action(str.Draw(t, "action")),
 			Target: reseller.Target{Type: str.Draw(t, "type"), ID: rapid.Int64().Draw(t, "target"), Email: str.Draw(t, "email")},
 			Details: reseller.Details{Name: opt.Draw(t, "name"), PoolID: num.Draw(t, "pool"), PoolName: opt.Draw(t, "pool_name"),
-				Product: opt.Draw(t, "product"), LicenseID: num.Draw(t, "license"), Label: opt.Draw(t, "label"), Reason: opt.Draw(t, "reason")},
+				Product: opt.Draw(t, "product"), LicenseID: num.Draw(t, "license"), Label: opt.Draw(t, "label"), Reason: opt.Draw(t, "reason"),
+				Role: reseller.Role(opt.Draw(t, "detail_role")), FromRole: reseller.Role(opt.Draw(t, "from_role")),
+				ToRole: reseller.Role(opt.Draw(t, "to_role")), TokenID: num.Draw(t, "token_id"), TokenName: opt.Draw(t, "token_name")},
 			Actor: reseller.EntryActor{ID: rapid.Int64().Draw(t, "actor"), Email: str.Draw(t, "actor_email"), Role: reseller.Role(str.Draw(t, "role")),
 				Via: str.Draw(t, "via"), TokenID: num.Draw(t, "token"), IP: opt.Draw(t, "ip"), UserAgent: opt.Draw(t, "ua"), RequestID: opt.Draw(t, "req")},
 		}
@@ -71,9 +73,15 @@ func mutate(t *rapid.T, b []byte) []byte {
 	return m
 }
 
+// anyVersion draws a record version.
+func anyVersion() *rapid.Generator[int] { return rapid.IntRange(1, 2) }
+
 func TestCheckRecordProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rec, err := auditlog.EncodeLegacyRecord(anyEntry().Draw(t, "entry"))
+		// Written without EncodeRecordVersion's checks: invalid UTF-8 as
+		// versions before them wrote it, and version 1 records holding what
+		// only version 2 has, which no version ever wrote.
+		rec, err := auditlog.EncodeUnchecked(anyEntry().Draw(t, "entry"), anyVersion().Draw(t, "version"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,13 +118,22 @@ func TestEncodeRecordCanonical(t *testing.T) {
 		}
 		in.Action, in.Actor.Role = reseller.Action(str.Draw(t, "action")), reseller.Role(str.Draw(t, "role"))
 		for _, f := range []*string{&in.Details.Name, &in.Details.PoolName, &in.Details.Product, &in.Details.Label,
-			&in.Details.Reason, &in.Actor.IP, &in.Actor.UserAgent, &in.Actor.RequestID} {
+			&in.Details.Reason, (*string)(&in.Details.Role), (*string)(&in.Details.FromRole), (*string)(&in.Details.ToRole),
+			&in.Details.TokenName, &in.Actor.IP, &in.Actor.UserAgent, &in.Actor.RequestID} {
 			*f = opt.Draw(t, "optional")
 		}
+		if rapid.Bool().Draw(t, "user target") {
+			in.Target.Type = reseller.TargetUser
+		}
+		v := anyVersion().Draw(t, "version")
 		y := in.Time.UTC().Year()
-		encodable := validStrings(in) && y >= 0 && y <= 9999
+		encodable := validStrings(in) && y >= 0 && y <= 9999 && (v == 2 || !hasV2(in))
 
-		rec, err := auditlog.EncodeRecord(in)
+		encode := auditlog.EncodeRecord
+		if v == 1 {
+			encode = func(e *reseller.Entry) ([]byte, error) { return auditlog.EncodeRecordVersion(e, 1) }
+		}
+		rec, err := encode(in)
 		if err != nil {
 			if encodable {
 				t.Fatalf("EncodeRecord refuses an encodable entry: %v", err)
@@ -142,7 +159,7 @@ func TestEncodeRecordCanonical(t *testing.T) {
 		if d := cmp.Diff(&want, out); d != "" {
 			t.Fatalf("round trip (-entry +DecodeCanonical):\n%s", d)
 		}
-		if again, err := auditlog.EncodeRecord(out); err != nil || !bytes.Equal(again, rec) {
+		if again, err := encode(out); err != nil || !bytes.Equal(again, rec) {
 			t.Fatalf("re-encoding gives %q, %v; want %q", again, err, rec)
 		}
 	})
@@ -204,7 +221,7 @@ func TestBundleStringCodec(t *testing.T) {
 // FuzzCheckRecord searches for bytes the fast check accepts and
 // DecodeCanonical rejects, or the reverse.
 func FuzzCheckRecord(f *testing.F) {
-	for _, e := range story(f, 42).Entries {
+	for _, e := range append(story(f, 42).Entries, teamStory(f, 42).Entries...) {
 		f.Add(e.Record)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -65,6 +65,7 @@ const (
 	iLicenseID
 	iActorID
 	iTokenID
+	iDetailTokenID
 	nInts
 )
 
@@ -83,6 +84,10 @@ const (
 	sIP
 	sUserAgent
 	sRequestID
+	sDetailRole
+	sFromRole
+	sToRole
+	sTokenName
 	nStrings
 )
 
@@ -135,6 +140,8 @@ func (d *decoded) entry(account, seq int64, rec []byte) *reseller.Entry {
 		Details: reseller.Details{
 			Name: str(sName), PoolID: d.ints[iPoolID], PoolName: str(sPoolName), Product: str(sProduct),
 			LicenseID: d.ints[iLicenseID], Label: str(sLabel), Reason: str(sReason),
+			Role: reseller.Role(str(sDetailRole)), FromRole: reseller.Role(str(sFromRole)), ToRole: reseller.Role(str(sToRole)),
+			TokenID: d.ints[iDetailTokenID], TokenName: str(sTokenName),
 		},
 		Actor: reseller.EntryActor{
 			ID: d.ints[iActorID], Email: str(sActorEmail), Role: reseller.Role(str(sRole)), Via: str(sVia),

@@ -13,8 +13,8 @@
 //   - bundle writes bundles (VerifyBundle here reads them);
 //   - logcheck checks a stored log against itself and its checkpoints and
 //     reports every problem, for `reseller audit check`;
-//   - replay rebuilds clients and licenses from a log, to compare with the
-//     store's tables;
+//   - replay rebuilds clients and licenses, users, roles and API tokens
+//     from a log, to compare with the store's tables;
 //   - memlog holds a log in memory, for tests and tools.
 //
 // Two internal packages, shared with the bundle writer so that both sides
@@ -23,7 +23,10 @@
 //
 // # Reading record bytes
 //
-// Each decoder is named for what it guarantees:
+// Records are written in version 2 (RecordVersion); version 1 records, which
+// have neither the details of team actions nor user targets, stay valid as
+// they are, and every reader checks a record as the version it says. Each
+// decoder is named for what it guarantees:
 //
 //   - DecodeCanonical is the definition of canonical record bytes: it
 //     decodes, encodes again and compares, so bytes it accepts are the one

@@ -28,6 +28,7 @@ func TestFormatExample(t *testing.T) {
 	}
 	signer, _ := note.NewSigner(skey)
 	s := newSim(t, 7)
+	s.Version = 1 // the example was written in version 1, and stays valid
 	s.Now = time.Date(2026, 9, 14, 8, 0, 0, 0, time.UTC)
 	s.Actor = reseller.EntryActor{ID: 3, Email: "dana@agency.example", Role: reseller.RoleAdmin, Via: reseller.ViaWeb, IP: "198.51.100.4", RequestID: "r-81f2"}
 	c := s.Create("shop@client.example", "Client & Co")
@@ -99,6 +100,21 @@ func TestFormatExample(t *testing.T) {
 	for _, line := range strings.Split(string(cp3), "\n") {
 		if !bytes.Contains(doc, []byte(line)) {
 			t.Errorf("docs/audit-log-format.md does not quote the checkpoint line %q", line)
+		}
+	}
+}
+
+// TestFormatExampleV2: the document quotes version 2 records of the golden
+// log testdata/records-v2.jsonl as they are.
+func TestFormatExampleV2(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/audit-log-format.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := teamStory(t, 42)
+	for _, seq := range []int64{6, 10} {
+		if rec := s.Log.Record(seq); !bytes.Contains(doc, rec) {
+			t.Errorf("docs/audit-log-format.md does not quote seq %d of testdata/records-v2.jsonl: %s", seq, rec)
 		}
 	}
 }

@@ -15,9 +15,11 @@ var (
 	testKey = logtest.FixedKey
 	newSim  = logtest.NewSim
 	story   = logtest.Story
-	forked  = logtest.Forked
-	allSeqs = logtest.AllSeqs
-	rowsOf  = logtest.RowsOf
+	// teamStory is the version 2 log of a new account, with every action.
+	teamStory = logtest.TeamStory
+	forked    = logtest.Forked
+	allSeqs   = logtest.AllSeqs
+	rowsOf    = logtest.RowsOf
 
 	replayLog  = logtest.ReplayLog
 	checkState = logtest.CheckState

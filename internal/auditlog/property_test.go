@@ -7,16 +7,37 @@ import (
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
+	"github.com/resellerconsole/reseller/internal/auditlog/internal/logtest"
 	"github.com/resellerconsole/reseller/internal/auditlog/logcheck"
 	"pgregory.net/rapid"
 )
 
 // randomHistory plays a random sequence of actions that the domain rules
-// allow, through the same simulation the other tests use.
+// allow, through the same simulation the other tests use. Its log may start
+// with version 1 records, from before team actions were logged; when it
+// does not, the platform operator may add the owner first, and then team
+// actions come between the client actions.
 func randomHistory(t *rapid.T) *sim {
 	s := newSim(t, rapid.Int64Range(1, 1<<40).Draw(t, "account"))
 	n := rapid.IntRange(1, 60).Draw(t, "actions")
-	for range n {
+	old := rapid.IntRange(0, n).Draw(t, "version 1 entries")
+	if old > 0 {
+		s.Version = 1
+	}
+	var owner *reseller.User
+	if old == 0 && rapid.Bool().Draw(t, "team") {
+		s.Actor = logtest.OperatorActor
+		owner = s.AddUser("owner@acme.test", reseller.RoleOwner)
+		s.Actor = logtest.As(owner, nil)
+	}
+	for i := range n {
+		if i == old {
+			s.Version = auditlog.RecordVersion
+		}
+		if owner != nil && rapid.IntRange(0, 2).Draw(t, "team action") == 0 {
+			teamStep(t, s)
+			continue
+		}
 		ids := sortedIDs(s.Clients)
 		if len(ids) == 0 || rapid.IntRange(0, 5).Draw(t, "create") == 0 {
 			s.Create(fmt.Sprintf("c%d@x.example", len(ids)), rapid.SampledFrom([]string{"", "Acme", "Zoë & <Co>"}).Draw(t, "name"))
@@ -42,6 +63,65 @@ func randomHistory(t *rapid.T) *sim {
 		}
 	}
 	return s
+}
+
+// teamStep plays a random team action the rules allow, by the owner or the
+// platform operator (or, for a token, by its user).
+func teamStep(t *rapid.T, s *sim) {
+	var team, others []*reseller.User // active users; those who are not the owner
+	var owner *reseller.User
+	for _, id := range sortedIDs(s.Users) {
+		if u := s.Users[id]; !s.RemovedUsers[id] {
+			team = append(team, u)
+			if u.Role == reseller.RoleOwner {
+				owner = u
+			} else {
+				others = append(others, u)
+			}
+		}
+	}
+	var tokens []*reseller.Token
+	for _, id := range sortedIDs(s.Tokens) {
+		if tok := s.Tokens[id]; tok.RevokedAt == nil {
+			tokens = append(tokens, tok)
+		}
+	}
+	s.Actor = logtest.As(owner, nil)
+	if rapid.Bool().Draw(t, "by the operator") {
+		s.Actor = logtest.OperatorActor
+	}
+	roles := []reseller.Role{reseller.RoleAdmin, reseller.RoleOperator, reseller.RoleAuditor}
+	switch a := rapid.IntRange(0, 6).Draw(t, "team"); {
+	case a == 0 || len(others) == 0:
+		s.AddUser(fmt.Sprintf("u%d@acme.test", s.NextID), rapid.SampledFrom(roles).Draw(t, "role"))
+	case a == 1:
+		u := rapid.SampledFrom(others).Draw(t, "user")
+		if r := rapid.SampledFrom(roles).Draw(t, "to"); r != u.Role {
+			s.SetRole(u, r)
+		}
+	case a == 2:
+		s.TransferOwnership(rapid.SampledFrom(others).Draw(t, "new owner"))
+	case a == 3:
+		s.RemoveUser(rapid.SampledFrom(others).Draw(t, "removed"))
+	case a == 4:
+		u := rapid.SampledFrom(team).Draw(t, "token user")
+		if rapid.Bool().Draw(t, "for themselves") {
+			s.Actor = logtest.As(u, nil)
+		} else {
+			s.Actor = logtest.OperatorActor
+		}
+		s.CreateToken(u, rapid.SampledFrom([]string{"", "ci", "Zoë \"deploy\""}).Draw(t, "token name"))
+	case a == 5 && len(tokens) > 0:
+		s.RevokeToken(rapid.SampledFrom(tokens).Draw(t, "token"))
+	default:
+		s.PasswordLink(rapid.SampledFrom(team).Draw(t, "link"))
+	}
+	// The next client action is the owner's, whoever it is now.
+	for _, u := range s.Users {
+		if u.Role == reseller.RoleOwner {
+			s.Actor = logtest.As(u, nil)
+		}
+	}
 }
 
 // TestLogProperties: for any history the rules allow, the log verifies as a
@@ -78,6 +158,20 @@ func TestLogProperties(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkState(t, s, state)
+		if state.TeamComplete {
+			owners := 0
+			for id, u := range state.Users {
+				if u.Role == reseller.RoleOwner && !u.Removed {
+					owners++
+					if id != state.Owner() {
+						t.Fatalf("user %d is an owner, but Owner says %d", id, state.Owner())
+					}
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("the replayed team has %d owners", owners)
+			}
+		}
 		cp, _ := s.Log.Checkpoint("")
 		if err := logcheck.Check(size, s.Log.Records, s.Log, []auditlog.Checkpoint{cp}); err != nil {
 			t.Fatal(err)

@@ -13,7 +13,10 @@ import (
 )
 
 // RecordVersion is the version of the record encoding written today.
-const RecordVersion = 1
+// Version 2 added the details of team actions (role, from_role, to_role,
+// token_id, token_name) and the target type "user"; records of version 1
+// stay valid as they are, and are checked as version 1 records.
+const RecordVersion = 2
 
 // TimeFormat is how a record writes its time: UTC, always six fractional digits.
 const TimeFormat = "2006-01-02T15:04:05.000000Z"
@@ -31,8 +34,9 @@ type record struct {
 	Actor   reseller.EntryActor `json:"actor"`
 }
 
-// EncodeRecord returns the canonical record bytes of e: one line of compact
-// JSON without a trailing newline, with HTML characters not escaped.
+// EncodeRecord returns the canonical record bytes of e, as a record of
+// version RecordVersion: one line of compact JSON without a trailing
+// newline, with HTML characters not escaped. It is what the store writes.
 //
 // It refuses (EINVALID, naming the field) an entry it cannot encode
 // canonically: a string that is not valid UTF-8, which encoding/json would
@@ -40,18 +44,64 @@ type record struct {
 // time outside the years 0000-9999 of the record's time format. So whatever
 // EncodeRecord returns, DecodeCanonical and CheckCanonical accept.
 func EncodeRecord(e *reseller.Entry) ([]byte, error) {
+	return EncodeRecordVersion(e, RecordVersion)
+}
+
+// EncodeRecordVersion is EncodeRecord for a record of version v, 1 or 2:
+// the canonical bytes of e as that version writes them. The store writes
+// RecordVersion only; DecodeCanonical re-encodes a record in its own
+// version, and tests and tools make version 1 records with it.
+//
+// Version 1 has neither the details of team actions nor user targets, so
+// for v = 1 it refuses (EINVALID, naming the field) an entry with a
+// non-empty details.role, from_role, to_role, token_id or token_name, or
+// with the target type "user".
+func EncodeRecordVersion(e *reseller.Entry, v int) ([]byte, error) {
+	if err := checkVersion(e, v); err != nil {
+		return nil, err
+	}
 	if err := checkEncodable(e); err != nil {
 		return nil, err
 	}
-	return encodeRecord(e)
+	return encodeRecord(e, v)
 }
 
-// encodeRecord is EncodeRecord without its checks: what versions before
-// them wrote, which for invalid UTF-8 is not canonical (see
+// checkVersion refuses what a record of version v cannot hold.
+func checkVersion(e *reseller.Entry, v int) error {
+	switch v {
+	case 2:
+		return nil
+	case 1:
+	default:
+		return reseller.Errorf(reseller.EINVALID, "Audit record version %d is unknown.", v)
+	}
+	if e.Target.Type == reseller.TargetUser {
+		return reseller.Errorf(reseller.EINVALID, "Audit record version 1 has no target type %q.", reseller.TargetUser)
+	}
+	d := &e.Details
+	for _, f := range [...]struct {
+		name string
+		set  bool
+	}{
+		{"details.role", d.Role != ""},
+		{"details.from_role", d.FromRole != ""},
+		{"details.to_role", d.ToRole != ""},
+		{"details.token_id", d.TokenID != 0},
+		{"details.token_name", d.TokenName != ""},
+	} {
+		if f.set {
+			return reseller.Errorf(reseller.EINVALID, "Audit record version 1 has no field %s.", f.name)
+		}
+	}
+	return nil
+}
+
+// encodeRecord is EncodeRecordVersion without its checks: what versions
+// before them wrote, which for invalid UTF-8 is not canonical (see
 // CheckLegacy).
-func encodeRecord(e *reseller.Entry) ([]byte, error) {
+func encodeRecord(e *reseller.Entry, v int) ([]byte, error) {
 	r := record{
-		V:       RecordVersion,
+		V:       v,
 		Account: e.AccountID,
 		Seq:     e.Seq,
 		Time:    e.Time.UTC().Format(TimeFormat),
@@ -86,6 +136,10 @@ func checkEncodable(e *reseller.Entry) error {
 		{"details.product", e.Details.Product},
 		{"details.label", e.Details.Label},
 		{"details.reason", e.Details.Reason},
+		{"details.role", string(e.Details.Role)},
+		{"details.from_role", string(e.Details.FromRole)},
+		{"details.to_role", string(e.Details.ToRole)},
+		{"details.token_name", e.Details.TokenName},
 		{"actor.email", e.Actor.Email},
 		{"actor.role", string(e.Actor.Role)},
 		{"actor.via", e.Actor.Via},
@@ -104,11 +158,14 @@ func checkEncodable(e *reseller.Entry) error {
 }
 
 // DecodeCanonical parses record bytes into an entry (with Record set to b). It
-// refuses unknown versions, unknown fields, and bytes that are not exactly the
-// canonical encoding of what they say, so one record has one byte form.
+// refuses unknown versions, unknown fields, fields or values its version
+// does not have (details of team actions or a user target in version 1),
+// and bytes that are not exactly the canonical encoding of what they say,
+// so one record has one byte form.
 //
 // It is the definition of canonical record bytes: it decodes with
-// encoding/json, encodes again with EncodeRecord and compares. That costs a
+// encoding/json, encodes again with EncodeRecordVersion in the record's own
+// version and compares. That costs a
 // decode and an encode per record; CheckCanonical accepts exactly the same
 // bytes without allocating, and ParseCanonical reads them in one walk. Use
 // DecodeCanonical where one record is checked and clarity matters more than
@@ -120,7 +177,7 @@ func DecodeCanonical(b []byte) (*reseller.Entry, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
-	if r.V != RecordVersion {
+	if r.V != 1 && r.V != 2 {
 		return nil, fmt.Errorf("record: unknown version %d", r.V)
 	}
 	t, err := time.Parse(TimeFormat, r.Time)
@@ -131,7 +188,7 @@ func DecodeCanonical(b []byte) (*reseller.Entry, error) {
 		AccountID: r.Account, Seq: r.Seq, Time: t, Action: r.Action,
 		Target: r.Target, Details: r.Details, Actor: r.Actor, Record: b,
 	}
-	canon, err := EncodeRecord(e)
+	canon, err := EncodeRecordVersion(e, r.V)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +201,8 @@ func DecodeCanonical(b []byte) (*reseller.Entry, error) {
 // AppendDetails appends d as a record writes it, the value of "details":
 // compact JSON, fields in order, empty ones left out, strings escaped as
 // encoding/json escapes them with HTML escaping off ({} when d is empty).
+// A version 1 record's details, which have no fields of version 2, are
+// written as that version wrote them.
 // The CSV export writes details this way without encoding/json's reflection.
 func AppendDetails(dst []byte, d *reseller.Details) []byte {
 	dst = append(dst, '{')
@@ -173,5 +232,10 @@ func AppendDetails(dst []byte, d *reseller.Details) []byte {
 	num(`"license_id":`, d.LicenseID)
 	str(`"label":`, d.Label)
 	str(`"reason":`, d.Reason)
+	str(`"role":`, string(d.Role))
+	str(`"from_role":`, string(d.FromRole))
+	str(`"to_role":`, string(d.ToRole))
+	num(`"token_id":`, d.TokenID)
+	str(`"token_name":`, d.TokenName)
 	return append(dst, '}')
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"golang.org/x/mod/sumdb/tlog"
 	"pgregory.net/rapid"
@@ -67,10 +69,27 @@ func vector(h [32]byte) hashVector {
 }
 
 // TestGoldenRecords pins the record bytes of every action, their leaf
-// hashes and the tree heads: changing any of them would invalidate every
-// log already written.
+// hashes and the tree heads, in both record versions: changing any of them
+// would invalidate every log already written. records.jsonl is a log of
+// version 1 records (the client actions); records-v2.jsonl one of version
+// 2, with every action, the team's among them, and the platform operator as
+// an actor.
 func TestGoldenRecords(t *testing.T) {
-	s := story(t, 42)
+	for _, tc := range []struct {
+		name, records, hashes string
+		version               int
+		s                     *sim
+	}{
+		{"v1", "records.jsonl", "hashes.json", 1, story(t, 42)},
+		{"v2", "records-v2.jsonl", "hashes-v2.json", 2, teamStory(t, 42)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			goldenLog(t, tc.s, tc.records, tc.hashes, tc.version)
+		})
+	}
+}
+
+func goldenLog(t *testing.T, s *sim, recordsFile, hashesFile string, version int) {
 	var lines bytes.Buffer
 	var records [][]byte
 	var v struct {
@@ -98,20 +117,30 @@ func TestGoldenRecords(t *testing.T) {
 			t.Errorf("size %d: the stored hashes give another root than RFC 6962's MTH", root.Size)
 		}
 	}
-	golden(t, "records.jsonl", lines.Bytes())
+	golden(t, recordsFile, lines.Bytes())
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "hashes.json", append(b, '\n'))
+	golden(t, hashesFile, append(b, '\n'))
 
+	prefix := []byte(fmt.Sprintf(`{"v":%d,`, version))
 	for i, line := range bytes.Split(bytes.TrimSuffix(lines.Bytes(), []byte("\n")), []byte("\n")) {
+		if !bytes.HasPrefix(line, prefix) {
+			t.Errorf("line %d is not of version %d", i+1, version)
+		}
 		e, err := auditlog.DecodeCanonical(line)
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
-		if again, _ := auditlog.EncodeRecord(e); !bytes.Equal(again, line) {
+		if again, _ := auditlog.EncodeRecordVersion(e, version); !bytes.Equal(again, line) {
 			t.Errorf("line %d does not re-encode to itself", i+1)
+		}
+		if _, _, err := auditlog.CheckCanonical(line); err != nil || !auditlog.FastRecordOK(line) {
+			t.Errorf("line %d: CheckCanonical: %v", i+1, err)
+		}
+		if p, ok := auditlog.ParseCanonical(line); !ok || !cmp.Equal(p, e) {
+			t.Errorf("line %d: ParseCanonical gives %+v, %v; DecodeCanonical %+v", i+1, p, ok, e)
 		}
 	}
 }
@@ -138,7 +167,12 @@ func TestCheckRecord(t *testing.T) {
 		"zero detail":    `"details":{"pool_id":0}`,
 		"field order":    `"details":{"reason":"x","name":"y"}`,
 		"unknown field":  `"details":{"colour":"red"}`,
-		"version 2":      `{"v":2,`,
+		"version 0":      `{"v":0,`,
+		"version 3":      `{"v":3,`,
+		"version 12":     `{"v":12,`,
+		"v1 user target": `"type":"user"`,
+		"v1 role":        `"details":{"reason":"unpaid invoice\n\"March\"","role":"admin"}`,
+		"v1 token":       `"details":{"token_id":3,"token_name":"x"}`,
 		"trailing":       `}}` + "\n",
 		"feb 30":         `2026-02-30T`,
 		"hour 24":        `T24:`,
@@ -164,8 +198,12 @@ func TestCheckRecord(t *testing.T) {
 				b = []byte(replaceOnce(base, `bob@`, bad+`ob@`))
 			case "empty detail", "zero detail", "field order", "unknown field":
 				b = []byte(replaceOnce(base, `"details":{"reason":"unpaid invoice\n\"March\""}`, bad))
-			case "version 2":
+			case "version 0", "version 3", "version 12":
 				b = []byte(replaceOnce(base, `{"v":1,`, bad))
+			case "v1 user target":
+				b = []byte(replaceOnce(base, `"type":"client"`, bad))
+			case "v1 role", "v1 token":
+				b = []byte(replaceOnce(base, `"details":{"reason":"unpaid invoice\n\"March\""}`, bad))
 			case "trailing":
 				b = []byte(base + "\n")
 			case "feb 30":

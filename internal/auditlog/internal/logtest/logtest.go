@@ -51,7 +51,7 @@ func FixedKey(tb Tester, seed byte) (note.Signer, string) {
 
 // Sim plays an account's history through the domain rules and logs each
 // action as the store would: one entry per action, records appended to a
-// memlog.Log.
+// memlog.Log, in record version Version.
 type Sim struct {
 	TB       Tester
 	Account  int64
@@ -59,16 +59,27 @@ type Sim struct {
 	Entries  []*reseller.Entry
 	Clients  map[int64]*reseller.Client
 	Licenses map[int64]*reseller.License
-	NextID   int64
-	Now      time.Time
-	Actor    reseller.EntryActor
+	Users    map[int64]*reseller.User // every user, removed ones included
+	Tokens   map[int64]*reseller.Token
+	// RemovedUsers are the users removed from the team; Earlier and
+	// EarlierTokens the users and tokens from before the log recorded team
+	// actions (Existing, ExistingToken).
+	RemovedUsers  map[int64]bool
+	Earlier       map[int64]bool
+	EarlierTokens map[int64]bool
+	NextID        int64
+	Now           time.Time
+	Actor         reseller.EntryActor
+	Version       int // of the records Add writes: auditlog.RecordVersion unless set
 }
 
-// NewSim starts the empty log of account.
+// NewSim starts the empty log of account, written in today's record version.
 func NewSim(tb Tester, account int64) *Sim {
 	return &Sim{TB: tb, Account: account, Log: &memlog.Log{},
 		Clients: map[int64]*reseller.Client{}, Licenses: map[int64]*reseller.License{},
-		NextID: 100, Now: time.Date(2026, 7, 1, 9, 30, 0, 123456000, time.UTC), Actor: WebActor}
+		Users: map[int64]*reseller.User{}, Tokens: map[int64]*reseller.Token{},
+		NextID: 100, Now: time.Date(2026, 7, 1, 9, 30, 0, 123456000, time.UTC), Actor: WebActor,
+		Version: auditlog.RecordVersion}
 }
 
 // The actors of the story, one per channel.
@@ -80,13 +91,19 @@ var (
 	CLIActor = reseller.EntryActor{ID: 9, Email: "carol@acme.test", Role: reseller.RoleOperator, Via: reseller.ViaCLI}
 )
 
-// Add logs an action without checking the rules.
+// Add logs an action on a client without checking the rules.
 func (s *Sim) Add(a reseller.Action, c *reseller.Client, d reseller.Details) *reseller.Entry {
+	s.TB.Helper()
+	return s.AddEntry(a, reseller.Target{Type: reseller.TargetClient, ID: c.ID, Email: c.Email}, d)
+}
+
+// AddEntry logs an action on any target without checking the rules.
+func (s *Sim) AddEntry(a reseller.Action, target reseller.Target, d reseller.Details) *reseller.Entry {
 	s.TB.Helper()
 	s.Now = s.Now.Add(1537 * time.Millisecond)
 	e := &reseller.Entry{AccountID: s.Account, Seq: s.Log.Size() + 1, Time: s.Now, Action: a,
-		Target: reseller.Target{Type: "client", ID: c.ID, Email: c.Email}, Details: d, Actor: s.Actor}
-	rec, err := auditlog.EncodeRecord(e)
+		Target: target, Details: d, Actor: s.Actor}
+	rec, err := auditlog.EncodeRecordVersion(e, s.Version)
 	if err != nil {
 		s.TB.Fatal(err)
 	}
@@ -176,10 +193,12 @@ func SortedIDs[V any](m map[int64]V) []int64 {
 	return ids
 }
 
-// Story plays a small fixed history touching every action, every channel
-// and the string escapes of the record encoding.
+// Story plays a small fixed history touching every client action, every
+// channel and the string escapes of the record encoding, in record version
+// 1: the log of an account from before version 2.
 func Story(tb Tester, account int64) *Sim {
 	s := NewSim(tb, account)
+	s.Version = 1
 	a := s.Create("ops@bakery.example", "Bakery <Main> & Co")
 	b := s.Create("it@clinic.example", "")
 	s.Allocate(a, 3, "www.bakery.example")
@@ -199,6 +218,7 @@ func Story(tb Tester, account int64) *Sim {
 // Forked is the story with its second entry told differently.
 func Forked(tb Tester, account int64) *Sim {
 	s := NewSim(tb, account)
+	s.Version = 1
 	s.Create("ops@bakery.example", "Bakery <Main> & Co")
 	s.Create("someone-else@clinic.example", "")
 	s.Create("x@y.example", "")
