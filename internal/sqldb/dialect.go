@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -36,6 +37,10 @@ type dialect struct {
 	roles bool
 	// fileBackup: the database is one file that Backup can copy.
 	fileBackup bool
+	// reusesIDs: the database may hand a deleted row's id to the next row
+	// (SQLite's largest-id-plus-one), so ids that the audit log names come
+	// from id_marks instead (nextID).
+	reusesIDs bool
 
 	// Migrations (migrate.go). hasMigrations tells whether the
 	// schema_migrations table exists; lockMigrations and unlockMigrations,
@@ -52,6 +57,7 @@ type dialect struct {
 var (
 	sqliteDialect = dialect{
 		name:          "sqlite",
+		reusesIDs:     true,
 		snapshot:      sql.LevelDefault,
 		groupCommit:   true,
 		fileBackup:    true,
@@ -176,4 +182,17 @@ func notFound(err error, what string, id int64) error {
 		return reseller.Errorf(reseller.ENOTFOUND, "%s %d not found.", what, id)
 	}
 	return err
+}
+
+// nextID returns the id for a new row of table (users or tokens) on a
+// database that would otherwise reuse ids, and 0 where the database assigns
+// ids that are never reused.
+func (tx *Tx) nextID(ctx context.Context, table string) (int64, error) {
+	if !tx.db.dialect.reusesIDs {
+		return 0, nil
+	}
+	var id int64
+	err := tx.queryRow(ctx, `UPDATE id_marks SET last = max(last, COALESCE((SELECT max(id) FROM `+table+`), 0)) + 1
+		WHERE tbl = ? RETURNING last`, table).Scan(&id)
+	return id, err
 }

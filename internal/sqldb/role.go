@@ -22,7 +22,7 @@ import (
 var (
 	// stateTables hold the current state, which the app changes.
 	stateTables = []string{"accounts", "users", "tokens", "sessions", "password_links",
-		"clients", "pools", "licenses", "audit_heads"}
+		"clients", "pools", "licenses", "audit_heads", "id_marks"}
 	// historyTables are the audit log. The app only ever appends to them,
 	// so it gets SELECT and INSERT alone: even with the append-only
 	// triggers dropped, the role cannot change or remove history.

@@ -63,8 +63,17 @@ func (db *DB) createToken(ctx context.Context, actor *reseller.Actor, userID int
 			return err
 		}
 		t.CreatedAt = tx.now
-		if err := tx.queryRow(ctx, "INSERT INTO tokens (account_id, user_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-			t.AccountID, userID, name, hash, micros(tx.now)).Scan(&t.ID); err != nil {
+		if t.ID, err = tx.nextID(ctx, "tokens"); err != nil {
+			return err
+		}
+		if t.ID != 0 {
+			_, err = tx.exec(ctx, "INSERT INTO tokens (id, account_id, user_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+				t.ID, t.AccountID, userID, name, hash, micros(tx.now))
+		} else {
+			err = tx.queryRow(ctx, "INSERT INTO tokens (account_id, user_id, name, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+				t.AccountID, userID, name, hash, micros(tx.now)).Scan(&t.ID)
+		}
+		if err != nil {
 			return err
 		}
 		_, err = tx.appendEntry(ctx, actor, reseller.ActionTokenCreated, userTarget(u), reseller.Details{TokenID: t.ID, TokenName: name})

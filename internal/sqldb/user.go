@@ -74,9 +74,17 @@ func (db *DB) AddUser(ctx context.Context, email string, role reseller.Role) (*r
 				return reseller.Errorf(reseller.ECONFLICT, "Account %d already has an owner; transfer ownership instead.", actor.AccountID)
 			}
 		}
-		var id int64
-		err := tx.queryRow(ctx, "INSERT INTO users (account_id, email, role, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-			actor.AccountID, email, role, micros(tx.now)).Scan(&id)
+		id, err := tx.nextID(ctx, "users")
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			_, err = tx.exec(ctx, "INSERT INTO users (id, account_id, email, role, created_at) VALUES (?, ?, ?, ?, ?)",
+				id, actor.AccountID, email, role, micros(tx.now))
+		} else {
+			err = tx.queryRow(ctx, "INSERT INTO users (account_id, email, role, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+				actor.AccountID, email, role, micros(tx.now)).Scan(&id)
+		}
 		if violates(err, errUnique, "email") {
 			return reseller.Errorf(reseller.EEMAILTAKEN, "A user with email %s already exists.", email)
 		} else if err != nil {

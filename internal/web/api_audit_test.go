@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/auditlog"
 	"github.com/resellerconsole/reseller/internal/sqldb"
 	"github.com/resellerconsole/reseller/internal/sqldb/sqldbtest"
 )
@@ -332,7 +333,7 @@ func TestAuditExportJSONL(t *testing.T) {
 		}
 		// The records are the log's, byte for byte.
 		for _, en := range all {
-			if !bytes.HasPrefix(en.Record, []byte(`{"v":1,"account":`)) {
+			if !bytes.HasPrefix(en.Record, fmt.Appendf(nil, `{"v":%d,"account":`, auditlog.RecordVersion)) {
 				t.Fatalf("record %s", en.Record)
 			}
 		}
