@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
@@ -251,6 +252,20 @@ func TestAuditCheckCatchesTampering(t *testing.T) {
 		{"license added without an entry", func(t *testing.T, f *fixture) {
 			tamper(t, f.db, fmt.Sprintf("INSERT INTO licenses (account_id, pool_id, client_id, label, status, allocated_at) SELECT account_id, pool_id, client_id, 'x', 'active', 0 FROM licenses WHERE account_id = %d LIMIT 1", f.account.ID))
 		}, "is in the table but the log never allocated it"},
+		{"user added without an entry", func(t *testing.T, f *fixture) {
+			ok(f.db.AddUser(f.as(reseller.RoleOwner), "logged@acme.test", reseller.RoleOperator)) // the log records the team from here on
+			tamper(t, f.db, fmt.Sprintf("INSERT INTO users (account_id, email, role, created_at) VALUES (%d, 'ghost@acme.test', 'admin', %d)",
+				f.account.ID, time.Now().Add(time.Hour).UnixMicro()))
+		}, "(ghost@acme.test) is in the table but the log never added them"},
+		{"role changed without an entry", func(t *testing.T, f *fixture) {
+			ok(f.db.AddUser(f.as(reseller.RoleOwner), "logged@acme.test", reseller.RoleOperator))
+			tamper(t, f.db, "UPDATE users SET role = 'admin' WHERE email = 'logged@acme.test'")
+		}, "the table has logged@acme.test as admin but the log replays to logged@acme.test as operator"},
+		{"token added without an entry", func(t *testing.T, f *fixture) {
+			u := ok(f.db.AddUser(f.as(reseller.RoleOwner), "logged@acme.test", reseller.RoleOperator))
+			tamper(t, f.db, fmt.Sprintf("INSERT INTO tokens (account_id, user_id, name, hash, created_at) VALUES (%d, %d, 'backdoor', X'00', %d)",
+				f.account.ID, u.ID, time.Now().Add(time.Hour).UnixMicro()))
+		}, `("backdoor") is in the table but the log never created it`},
 
 		// Columns changed alone, records and hashes untouched: each hides
 		// the entry from the lists and exports that filter on it.

@@ -65,7 +65,7 @@ func (tx *Tx) compareState(ctx context.Context, accountID int64, s *replay.State
 		}
 	}
 
-	return tx.each(ctx, func(scan func(...any) error) error {
+	err = tx.each(ctx, func(scan func(...any) error) error {
 		var id int64
 		var u int
 		if err := scan(&id, &u); err != nil {
@@ -76,6 +76,86 @@ func (tx *Tx) compareState(ctx context.Context, accountID int64, s *replay.State
 		}
 		return nil
 	}, "SELECT id, used FROM pools WHERE account_id = ? ORDER BY id", accountID)
+	if err != nil {
+		return err
+	}
+	return tx.compareTeam(ctx, accountID, s, add)
+}
+
+// compareTeam compares the team and its tokens with what the log says of
+// them. Logs began recording team changes at some point: every user and
+// token the log mentions must be as it says (a removed user gone), and
+// every user and token created since the first team entry (all of them, for
+// an account whose log starts with its owner's user.added) must be in it.
+func (tx *Tx) compareTeam(ctx context.Context, accountID int64, s *replay.State, add func(error)) error {
+	covered := func(created int64) bool {
+		return s.TeamComplete || s.TeamSince != 0 && !fromMicros(created).Before(s.TeamSinceTime)
+	}
+	seen := map[int64]bool{}
+	err := tx.each(ctx, func(scan func(...any) error) error {
+		var id, created int64
+		var email string
+		var role reseller.Role
+		if err := scan(&id, &email, &role, &created); err != nil {
+			return err
+		}
+		seen[id] = true
+		got, ok := s.Users[id]
+		switch {
+		case !ok && covered(created):
+			add(fmt.Errorf("user %d (%s) is in the table but the log never added them", id, email))
+		case !ok:
+		case got.Removed:
+			add(fmt.Errorf("user %d (%s) is in the table but the log removed them", id, email))
+		case got.Email != email || got.Role != "" && got.Role != role:
+			add(fmt.Errorf("user %d: the table has %s as %s but the log replays to %s as %s", id, email, role, got.Email, got.Role))
+		}
+		return nil
+	}, "SELECT id, email, role, created_at FROM users WHERE account_id = ? ORDER BY id", accountID)
+	if err != nil {
+		return err
+	}
+	for _, id := range sortedKeys(s.Users) {
+		if u := s.Users[id]; !seen[id] && !u.Removed {
+			add(fmt.Errorf("user %d (%s): the log has them on the team but the table does not", id, u.Email))
+		}
+	}
+	clear(seen)
+	err = tx.each(ctx, func(scan func(...any) error) error {
+		var id, userID, created int64
+		var name string
+		var revoked bool
+		if err := scan(&id, &userID, &name, &revoked, &created); err != nil {
+			return err
+		}
+		seen[id] = true
+		got, ok := s.Tokens[id]
+		switch {
+		case !ok && covered(created):
+			add(fmt.Errorf("API token %d (%q) is in the table but the log never created it", id, name))
+		case !ok:
+		case got.UserID != userID || got.Name != "" && got.Name != name || got.Revoked != revoked:
+			add(fmt.Errorf("API token %d: the table has user %d, %q, revoked %v but the log replays to user %d, %q, revoked %v",
+				id, userID, name, revoked, got.UserID, got.Name, got.Revoked))
+		}
+		return nil
+	}, "SELECT id, user_id, name, revoked_at IS NOT NULL, created_at FROM tokens WHERE account_id = ? ORDER BY id", accountID)
+	if err != nil {
+		return err
+	}
+	for _, id := range sortedKeys(s.Tokens) {
+		t := s.Tokens[id]
+		if seen[id] {
+			continue
+		}
+		if u, ok := s.Users[t.UserID]; ok && u.Removed {
+			continue // its user was removed, and their tokens with them
+		}
+		if !t.Revoked || t.Created {
+			add(fmt.Errorf("API token %d: the log has it but the table does not", id))
+		}
+	}
+	return nil
 }
 
 // each runs a query and calls fn with the Scan of each row.
