@@ -21,7 +21,8 @@ type auditExportCmd struct {
 	Account int64  `required:"" placeholder:"ID" help:"Id of the account whose log to export."`
 	Format  string `enum:"csv,jsonl,bundle" default:"csv" help:"csv for spreadsheets; jsonl: the stored record bytes, one per line; bundle: a verification bundle for 'reseller audit verify'."`
 	Since   int64  `placeholder:"SIZE" help:"With --format bundle: also prove that the log of this older size (from a checkpoint the auditor kept) is a prefix of today's. 0 (the default): no such proof."`
-	Out     string `short:"o" placeholder:"FILE" help:"Write to FILE instead of stdout. FILE appears only once the export is complete."`
+	Out     string `short:"o" placeholder:"FILE" help:"Write to FILE instead of stdout. FILE appears only once the export is complete; an existing FILE is refused unless --force."`
+	Force   bool   `help:"Overwrite --out if it exists."`
 
 	Action []string `placeholder:"ACTION" help:"Only these actions (repeatable, or comma-separated): client.created, client.suspended, client.reactivated, client.deleted, license.allocated, license.revoked."`
 	Target []string `sep:"none" placeholder:"EMAIL" help:"Only entries whose target client had this email (repeatable)."`
@@ -92,6 +93,13 @@ func (c *auditExportCmd) filter() (reseller.AuditFilter, error) {
 	return f, f.Validate()
 }
 
+// Validate refuses a malformed command line (exit 2): flags and query are
+// parsed before anything is opened.
+func (c *auditExportCmd) Validate() error {
+	_, err := c.filter()
+	return usage("", err)
+}
+
 func (c *auditExportCmd) Run(e *env) (err error) {
 	f, err := c.filter()
 	if err != nil {
@@ -116,6 +124,11 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 
 	var w io.Writer = e.stdout
 	var tmp *os.File
+	if c.Out != "" && !c.Force {
+		if _, err := os.Lstat(c.Out); err == nil {
+			return reseller.Errorf(reseller.EINVALID, "%s already exists; pass --force to overwrite it.", c.Out)
+		}
+	}
 	if c.Out != "" {
 		// Write beside the target and rename at the end, so that a failed
 		// or interrupted export never leaves a truncated file behind.

@@ -9,7 +9,8 @@ import (
 )
 
 type backupCmd struct {
-	Out string `required:"" short:"o" placeholder:"FILE" help:"Where to write the backup; must not exist yet."`
+	Out   string `required:"" short:"o" placeholder:"FILE" help:"Where to write the backup; an existing FILE is refused unless --force."`
+	Force bool   `help:"Overwrite --out if it exists."`
 }
 
 func (c *backupCmd) Help() string {
@@ -39,8 +40,16 @@ func (c *backupCmd) Run(e *env) error {
 			"  pg_dump --format=custom --file=reseller-$(date +%%F).dump '%s'\n"+
 			"and restore with pg_restore into an empty database, then run 'reseller audit check'. See docs/operations.md.", redact(e.dsn))
 	}
-	if _, err := os.Lstat(c.Out); err == nil {
-		return reseller.Errorf(reseller.EINVALID, "%s already exists; a backup never overwrites a file.", c.Out)
+	if fi, err := os.Lstat(c.Out); err == nil {
+		if !c.Force {
+			return reseller.Errorf(reseller.EINVALID, "%s already exists; pass --force to overwrite it.", c.Out)
+		}
+		if !fi.Mode().IsRegular() {
+			return reseller.Errorf(reseller.EINVALID, "%s is not a regular file; --force overwrites only files.", c.Out)
+		}
+		if err := os.Remove(c.Out); err != nil {
+			return err
+		}
 	}
 	db, err := e.open(false)
 	if err != nil {

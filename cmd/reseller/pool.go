@@ -24,6 +24,9 @@ clients, and prints the new pool's id alone on stdout. Active licenses never
 exceed the capacity; change it later with 'reseller pool resize'.`
 }
 
+// Validate refuses a malformed command line (exit 2) before touching the database.
+func (c *poolCreateCmd) Validate() error { return checkCapacity(c.Capacity) }
+
 func (c *poolCreateCmd) Run(e *env) error {
 	db, err := e.open(false)
 	if err != nil {
@@ -42,6 +45,16 @@ func (c *poolCreateCmd) Run(e *env) error {
 type poolResizeCmd struct {
 	Pool     int64 `required:"" placeholder:"ID" help:"Id of the pool (see 'reseller pool list')."`
 	Capacity int   `required:"" placeholder:"N" help:"New number of slots; never below the slots in use."`
+}
+
+// Validate refuses a malformed command line (exit 2).
+func (c *poolResizeCmd) Validate() error { return checkCapacity(c.Capacity) }
+
+func checkCapacity(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--capacity must be 0 or more, not %d", n)
+	}
+	return nil
 }
 
 func (c *poolResizeCmd) Run(e *env) error {

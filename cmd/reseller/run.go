@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -62,6 +63,51 @@ type env struct {
 	keyFile, signingKey string
 }
 
+// Validate checks --db before any command runs: a command line naming no
+// database, or one of a kind this binary does not speak, is a usage error.
+func (c *cli) Validate() error {
+	switch {
+	case strings.TrimSpace(c.DB) == "":
+		return errors.New("--db is empty: give the path of a SQLite file or a postgres:// URL")
+	case sqldb.Scheme(c.DB) != "" && !sqldb.IsPostgres(c.DB):
+		return fmt.Errorf("--db %s: %s:// databases are not supported; give the path of a SQLite file or a postgres:// URL", redact(c.DB), sqldb.Scheme(c.DB))
+	}
+	return nil
+}
+
+// usage turns a validation error into a command-line error: kong reports
+// it with the usage hint, and the exit status is 2.
+func usage[T any](_ T, err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(strings.TrimSuffix(errorText(err), "."))
+}
+
+// joinNegatives lets a flag take a negative number as its own argument
+// ("--rate-limit -1"), which the parser would otherwise read as a flag.
+func joinNegatives(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "--") && !strings.Contains(a, "=") && i+1 < len(args) && isNegativeNumber(args[i+1]) {
+			out = append(out, a+"="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func isNegativeNumber(s string) bool {
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	_, err := strconv.ParseFloat(s[1:], 64)
+	return err == nil
+}
+
 // exitPanic carries kong's exit code (after --help, for example) out of
 // Parse, so that run returns it instead of the process ending.
 type exitPanic int
@@ -107,7 +153,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}()
 		return exitUsage
 	}
-	kctx, err := parser.Parse(args)
+	kctx, err := parser.Parse(joinNegatives(args))
 	if err != nil {
 		fmt.Fprintf(stderr, "reseller: %v\n", err)
 		var pe *kong.ParseError
@@ -161,10 +207,11 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// open opens and migrates the database. A SQLite file that does not exist
-// is created only when create is set (serve, migrate): for the other
-// commands a missing file is almost always a wrong --db or working
-// directory, and silently starting an empty database would hide that.
+// open opens the database. With create (serve, migrate) it creates a SQLite
+// file that does not exist and migrates the schema; the other commands only
+// check that the schema is there and current: for them a missing file or an
+// empty database is almost always a wrong --db or working directory, and
+// silently giving it a schema would hide that.
 func (e *env) open(create bool) (*sqldb.DB, error) {
 	if !sqldb.IsPostgres(e.dsn) {
 		// The same prefixes sqldb.Open accepts.
@@ -184,8 +231,13 @@ func (e *env) open(create bool) (*sqldb.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redact(e.dsn), err)
 	}
-	// Migrations are forward-only and idempotent, so every command can make
-	// sure the schema it expects is there.
+	if !create {
+		if err := db.SchemaCurrent(e.ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
 	if err := db.Migrate(e.ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", redact(e.dsn), err)

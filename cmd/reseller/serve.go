@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -138,6 +140,20 @@ func (c *serveCmd) Run(e *env) error {
 	return nil
 }
 
+// selfCommand is how to run this binary again, as the operator started it:
+// "go run ./cmd/reseller" when it was built by go run (a temporary
+// binary), else its name.
+func selfCommand() string {
+	exe := os.Args[0]
+	if strings.Contains(exe, "go-build") {
+		return "go run ./cmd/reseller"
+	}
+	if filepath.Base(exe) == exe {
+		return exe
+	}
+	return "reseller"
+}
+
 // printExisting explains why --demo did nothing, and how to get in anyway:
 // the demo's passwords were shown once, when it was written.
 func printExisting(w io.Writer, url string, as []*reseller.Account) {
@@ -152,9 +168,10 @@ func printExisting(w io.Writer, url string, as []*reseller.Account) {
 			break
 		}
 	}
-	fmt.Fprintf(w, "Open %s and sign in. To get in without the old password:\n"+
-		"  reseller user set-password --email EMAIL     (reads the new password from stdin)\n"+
-		"  reseller token create --user EMAIL           (prints a new API token)\n\n", url)
+	self := selfCommand()
+	fmt.Fprintf(w, "Open %s and sign in. To get in without the old password, from this directory:\n"+
+		"  %s user set-password --email EMAIL     (reads the new password from stdin)\n"+
+		"  %s token create --user EMAIL           (prints a new API token)\n\n", url, self, self)
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/resellerconsole/reseller"
+)
 
 type tokenCmd struct {
 	Create tokenCreateCmd `cmd:"" help:"Issue an API token for a user and print it."`
@@ -19,6 +23,14 @@ actions taken with it are recorded with the token's id. Issuing it is
 recorded in the account's audit log as token.created by the platform
 operator: only the operator can issue a token for someone else. Users who
 manage the team revoke tokens from the console or the API.`
+}
+
+// Validate refuses a malformed command line (exit 2).
+func (c *tokenCreateCmd) Validate() error {
+	if c.User == "" {
+		return nil // kong reports the missing flag
+	}
+	return usage(reseller.NormalizeEmail(c.User))
 }
 
 func (c *tokenCreateCmd) Run(e *env) error {

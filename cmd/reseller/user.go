@@ -38,6 +38,14 @@ The user cannot sign in until a password is set with 'reseller user
 set-password', or can use the API with a token from 'reseller token create'.`
 }
 
+// Validate refuses a malformed command line (exit 2).
+func (c *userAddCmd) Validate() error {
+	if c.Email == "" {
+		return nil // kong reports the missing flag
+	}
+	return usage(reseller.NormalizeEmail(c.Email))
+}
+
 func (c *userAddCmd) Run(e *env) error {
 	db, err := e.open(false)
 	if err != nil {
@@ -65,6 +73,14 @@ appears in the command line, the shell history or the process list:
 
 At a terminal it asks for the password without echoing it. Passwords have at
 least 10 characters; they are stored as argon2id hashes.`
+}
+
+// Validate refuses a malformed command line (exit 2).
+func (c *userSetPasswordCmd) Validate() error {
+	if c.Email == "" {
+		return nil // kong reports the missing flag
+	}
+	return usage(reseller.NormalizeEmail(c.Email))
 }
 
 func (c *userSetPasswordCmd) Run(e *env) error {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/resellerconsole/reseller"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -175,4 +176,30 @@ func SchemaHash() string {
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SchemaCurrent returns nil when every embedded migration has run, and
+// EINVALID naming what is missing otherwise: an empty database, or one an
+// older version left. Commands that only read or change data check it
+// instead of migrating, so that a wrong --db is not silently given a schema.
+func (db *DB) SchemaCurrent(ctx context.Context) error {
+	ms, err := listMigrations()
+	if err != nil {
+		return err
+	}
+	var exists bool
+	if err := db.rw.QueryRowContext(ctx, db.dialect.hasMigrations).Scan(&exists); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if !exists {
+		return reseller.Errorf(reseller.EINVALID, "The database has no Reseller Console schema; create it with 'reseller migrate' (or point --db at the right database).")
+	}
+	var applied int
+	if err := db.rw.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
+		return err
+	}
+	if applied < len(ms) {
+		return reseller.Errorf(reseller.EINVALID, "The database's schema is %d migrations behind this version; run 'reseller migrate' first.", len(ms)-applied)
+	}
+	return nil
 }
