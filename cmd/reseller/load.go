@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +30,7 @@ type loadCmd struct {
 	Duration time.Duration `default:"10s" help:"How long each run lasts (default 10s); requests under way at the end are waited for."`
 	Mix      []string      `placeholder:"OPS" help:"Actions to cycle through, from create, suspend, reactivate, allocate, revoke, delete (default create,suspend,reactivate,allocate,revoke; with --baseline create). An action whose client or license is not there yet creates a client instead."`
 	Pool     int64         `placeholder:"ID" help:"Pool to allocate licenses from (default: the pool with the most free slots)."`
+	Profile  string        `name:"cpu-profile" placeholder:"FILE" help:"Write a CPU profile of this process to FILE (with --baseline it covers the API server too), for go tool pprof."`
 	Baseline bool          `help:"Instead of loading --url: on the --db database (a scratch one: it gets a load-test account and tables), run the API in this process, a plain one-row-per-commit insert, a batched insert, and a minimal HTTP server doing the batched insert, side by side for each --workers."`
 }
 
@@ -79,6 +82,17 @@ func (c *loadCmd) Validate() error {
 var loadOps = []string{"create", "suspend", "reactivate", "allocate", "revoke", "delete"}
 
 func (c *loadCmd) Run(e *env) error {
+	if c.Profile != "" {
+		f, err := os.Create(c.Profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if c.Baseline {
 		return c.runBaseline(e)
 	}
