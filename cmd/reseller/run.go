@@ -38,6 +38,7 @@ type cli struct {
 	Audit   auditCmd   `cmd:"" help:"Export, verify and check audit logs."`
 	Key     keyCmd     `cmd:"" help:"Show the key that checkpoints are verified with."`
 	Witness witnessCmd `cmd:"" help:"Run a witness that cosigns checkpoints and refuses forked logs, or show its key."`
+	Load    loadCmd    `cmd:"" help:"Load a deployment's API with concurrent writers and report throughput and latency; or measure the baselines."`
 	Version versionCmd `cmd:"" help:"Print the version of this binary."`
 }
 

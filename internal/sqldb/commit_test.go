@@ -45,13 +45,13 @@ func wait(t *testing.T, done <-chan struct{}, what string) {
 }
 
 // TestWritePanics: an action that panics gets an internal error and its
-// changes are rolled back; the actions committed with it (on SQLite, in
-// the same batch) commit, and the store goes on writing.
+// changes are rolled back; the actions committed with it in the same batch
+// commit, and the store goes on writing.
 func TestWritePanics(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		// Hold the writer so that the others queue up and, on SQLite, are
-		// committed together as one batch.
+		// Hold the writer so that the others queue up and are committed
+		// together as one batch.
 		started, release := make(chan struct{}), make(chan struct{})
 		first := make(chan error, 1)
 		go func() {
@@ -79,10 +79,8 @@ func TestWritePanics(t *testing.T) {
 				})
 			})
 		}
-		if db.Dialect() == "sqlite" { // PostgreSQL has no queue: the writes just run
-			for range names {
-				<-queued // each is waiting for the committer, which the first holds
-			}
+		for range names {
+			<-queued // each is waiting for the committer, which the first holds
 		}
 		close(release)
 		done := make(chan struct{})

@@ -39,11 +39,13 @@ type DB struct {
 	fault        atomic.Pointer[error] // the last write's failure to store anything; see Writable
 	noMerkle     bool                  // benchmark hook: append entries without their Merkle hashes
 
-	writes        chan *writeReq // group commit: actions for the committer (commit.go)
-	closed        chan struct{}  // closed by Close
+	writes        []chan *writeReq // group commit: actions for the committers, by account (commit.go)
+	closed        chan struct{}    // closed by Close
 	closeOnce     sync.Once
 	committerDone chan struct{}
-	stmts         sync.Map // query text → *sql.Stmt prepared on rw (group commit)
+	stmts         sync.Map // query text → *sql.Stmt prepared on rw (SQLite)
+	edges         sync.Map // account id → *treeEdge: its tree's right edge as last committed (tree.go)
+	roStmts       sync.Map // query text → *sql.Stmt prepared on ro (SQLite): see prepareRead
 
 	signer      note.Signer // signs checkpoints; see SetSigner
 	verifierKey string
@@ -70,6 +72,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.rw.SetMaxOpenConns(4 * runtime.GOMAXPROCS(0))
 		db.rw.SetMaxIdleConns(4 * runtime.GOMAXPROCS(0))
 		db.ro = db.rw
+		db.startCommitters(postgresCommitters)
 	} else {
 		db.dialect = sqliteDialect
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
@@ -81,7 +84,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 			"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
-		if db.rw, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+		// temp_store=MEMORY: a batch's savepoint journal stays in memory
+		// instead of a temp file written twice per page.
+		if db.rw, err = sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_txlock=immediate"); err != nil {
 			return nil, err
 		}
 		// SQLite has one writer anyway, and queueing in Go (the committer,
@@ -93,10 +98,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			db.rw.Close()
 			return nil, err
 		}
-		db.ro.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	}
-	if db.dialect.groupCommit {
-		db.startCommitter()
+		// As many idle as open: a read connection that is closed and
+		// opened again costs its pragmas and a parse of the schema.
+		n := max(4, runtime.GOMAXPROCS(0))
+		db.ro.SetMaxOpenConns(n)
+		db.ro.SetMaxIdleConns(n)
+		db.startCommitters(1)
 	}
 	if err := db.rw.PingContext(ctx); err != nil {
 		db.Close()
@@ -130,17 +137,22 @@ func (db *DB) DSN() string { return db.dsn }
 // SQL returns the write handle, for tests and tools that inspect the database.
 func (db *DB) SQL() *sql.DB { return db.rw }
 
+// postgresCommitters is how many committers a PostgreSQL database runs;
+// an account's writes all go to the same one.
+const postgresCommitters = 4
+
 // Tx is a transaction with its time fixed once at its start.
 type Tx struct {
 	tx    *sql.Tx
 	db    *DB
 	now   time.Time
 	write bool
+	log   logBatch // the log heads this transaction appends to (log.go)
 }
 
-// begin starts a write transaction; end it with commit or rollback. Under
-// group commit only the committer and single-user tools call it: others
-// would wait on SQLite's lock rather than in the committer's queue.
+// begin starts a write transaction; end it with commit or rollback. Only
+// the committers and single-user tools call it: others would wait on the
+// database's locks rather than in the committers' queues.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	tx, err := db.beginAt(ctx)
 	if err == nil {
@@ -159,7 +171,17 @@ func (db *DB) beginAt(ctx context.Context) (*Tx, error) {
 	return &Tx{tx: tx, db: db, write: true}, nil
 }
 
-func (tx *Tx) commit() error { return translate(tx.tx.Commit()) }
+// commit writes back the log heads that the transaction moved and commits.
+func (tx *Tx) commit() error {
+	if err := tx.flushHeads(context.Background()); err != nil {
+		return err
+	}
+	if err := tx.tx.Commit(); err != nil {
+		return translate(err)
+	}
+	tx.log.committed(tx.db)
+	return nil
+}
 
 func (tx *Tx) rollback() { tx.tx.Rollback() }
 
@@ -174,28 +196,14 @@ func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	return &Tx{tx: tx, db: db, now: reseller.Micro(db.Now())}, nil
 }
 
-// update runs fn in a write transaction and commits it if fn returns nil.
-// fn's statements run with the ctx it is given: under group commit, the
-// caller's without its cancellation (see runSaved). A panic in fn rolls its
-// changes back and becomes its error.
+// update runs fn in a write transaction, through a committer (commit.go),
+// and commits it if fn returns nil. fn's statements run with the caller's
+// ctx without its cancellation (see runSaved). A panic in fn rolls its
+// changes back and becomes its error. fn may run more than once (when its
+// batch lost a deadlock), so it only sets what it returns.
 func (db *DB) update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (err error) {
 	defer func() { db.noteWrite(err) }()
-	if db.dialect.groupCommit {
-		return db.submit(ctx, fn)
-	}
-	tx, err := db.begin(ctx)
-	if err != nil {
-		return err
-	}
-	err = runProtected(ctx, tx, fn)
-	if err == nil && db.beforeCommit != nil {
-		err = db.beforeCommit()
-	}
-	if err != nil {
-		tx.rollback()
-		return err
-	}
-	return tx.commit()
+	return db.submit(ctx, fn)
 }
 
 // noteWrite remembers whether the last write failed because the database
@@ -232,9 +240,9 @@ func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
 // stmt returns a prepared statement for q bound to this transaction. On
 // SQLite, parsing a statement costs about as much as running it, so write
 // statements are prepared once on the single writer connection and reused;
-// pgx caches prepared statements by itself.
+// pgx prepares each statement once per connection by itself.
 func (tx *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, bool) {
-	if !tx.db.dialect.groupCommit || !tx.write {
+	if !tx.db.dialect.prepare || !tx.write {
 		return nil, false
 	}
 	if s, ok := tx.db.stmts.Load(q); ok {
@@ -252,6 +260,28 @@ func (tx *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, bool) {
 		s = old.(*sql.Stmt)
 	}
 	return tx.tx.StmtContext(ctx, s), true
+}
+
+// readRow runs a query of the request path that returns one row on a read
+// connection. On SQLite it is prepared once (database/sql prepares it again
+// on each read connection the first time that one runs it), since parsing
+// costs about as much as running it; pgx prepares statements by itself. For
+// a few fixed queries only: the cache is not bounded.
+func (db *DB) readRow(ctx context.Context, q string, args ...any) row {
+	if !db.dialect.prepare {
+		return row{db.ro.QueryRowContext(ctx, db.dialect.rebind(q), args...)}
+	}
+	v, ok := db.roStmts.Load(q)
+	if !ok {
+		s, err := db.ro.PrepareContext(ctx, q)
+		if err != nil {
+			return row{db.ro.QueryRowContext(ctx, q, args...)}
+		}
+		if v, ok = db.roStmts.LoadOrStore(q, s); ok {
+			s.Close()
+		}
+	}
+	return row{v.(*sql.Stmt).QueryRowContext(ctx, args...)}
 }
 
 // maxCachedStmts bounds the statement cache; queries built from filters

@@ -28,11 +28,16 @@ type dialect struct {
 	readOnlyTx bool
 	// numbered placeholders ($1, $2...) instead of ?.
 	numbered bool
-	// groupCommit: the database has one writer, and write transactions go
-	// through the committer (commit.go) on its one connection, where write
-	// statements are prepared once and reused. PostgreSQL runs each write
-	// transaction on its own pooled connection.
-	groupCommit bool
+	// prepare: write statements are prepared once on the one writer
+	// connection and reused (Tx.stmt). pgx prepares and caches statements
+	// on each connection by itself.
+	prepare bool
+	// insertCTE: an INSERT may run inside a WITH clause of another, so an
+	// entry and its hashes go in one statement.
+	insertCTE bool
+	// multiStatement: statements without parameters may be sent several
+	// at once, in one round trip.
+	multiStatement bool
 	// roles: the database has roles the app can connect as (GrantAppRole).
 	roles bool
 	// fileBackup: the database is one file that Backup can copy.
@@ -59,7 +64,7 @@ var (
 		name:          "sqlite",
 		reusesIDs:     true,
 		snapshot:      sql.LevelDefault,
-		groupCommit:   true,
+		prepare:       true,
 		fileBackup:    true,
 		hasMigrations: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
 		schemaFuncs: map[string]any{
@@ -76,6 +81,8 @@ var (
 		snapshot:         sql.LevelRepeatableRead,
 		readOnlyTx:       true,
 		numbered:         true,
+		insertCTE:        true,
+		multiStatement:   true,
 		roles:            true,
 		hasMigrations:    "SELECT to_regclass('schema_migrations') IS NOT NULL",
 		lockMigrations:   "SELECT pg_advisory_lock($1)",
@@ -157,10 +164,19 @@ func translate(err error) error {
 			return &constraintError{kind: errCheck, name: pe.ConstraintName, err: err}
 		case "25006", "53100", "53000", "58030": // read-only transaction, disk full, out of resources, I/O error
 			return cannotStore(err)
+		case "40P01", "40001": // deadlock detected, serialization failure
+			return &retryError{err: err}
 		}
 	}
 	return err
 }
+
+// retryError is a deadlock or serialization failure: the transaction was
+// rolled back through no fault of its own and may be run again (commit.go).
+type retryError struct{ err error }
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
 
 // cannotStore is the error of a write the database could not store: the
 // disk is full, or the file or server is read-only. Nothing was changed.

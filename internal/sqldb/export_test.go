@@ -40,9 +40,10 @@ func BulkAppend(ctx context.Context, db *DB, a *reseller.Actor, n, batch int, ti
 	return nil
 }
 
-// Queued returns a channel that gets a value each time a write is about to
-// wait for the SQLite committer, so that a test can know its writes queue
-// without sleeping. Set it while no write is being submitted.
+// Queued returns a channel that gets a value each time a write is queued
+// for a committer, so that a test can know its writes queue (and, while
+// the committer is held, will be taken together as one batch) without
+// sleeping. Set it while no write is being submitted.
 func Queued(db *DB) <-chan struct{} {
 	ch := make(chan struct{}, 64)
 	db.onSubmit = func() { ch <- struct{}{} }

@@ -16,18 +16,21 @@ import (
 // serialises appends per account (locked on PostgreSQL; SQLite has one
 // writer), so seqs are gapless, and an entry's time is never before the
 // previous entry's, so the log's order is also chronological.
+//
+// The transaction reads the head once and keeps it (with the hashes of the
+// tree's right edge, which the next append needs) in tx.log; the head row
+// is written back once, at commit. So an append costs one statement on
+// PostgreSQL (the entry and its hashes) and two on SQLite.
 func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reseller.Action, target reseller.Target, d reseller.Details) (*reseller.Entry, error) {
 	if err := tx.db.LogInconsistent(a.AccountID); err != nil {
 		return nil, err // see sign.go: a log that failed its check takes nothing more
 	}
-	// Taking the next seq and time updates the head row, which on PostgreSQL
-	// also locks it until commit: appends to one log go one at a time.
-	var seq, tus int64
-	if err := tx.queryRow(ctx, `UPDATE audit_heads SET size = size + 1, last_time_us = CASE WHEN last_time_us > ? THEN last_time_us ELSE ? END
-		WHERE account_id = ? RETURNING size, last_time_us`, micros(tx.now), micros(tx.now), a.AccountID).Scan(&seq, &tus); err != nil {
-		return nil, notFound(err, "Account", a.AccountID)
+	h, err := tx.head(ctx, a.AccountID)
+	if err != nil {
+		return nil, err
 	}
-	size, t := seq-1, fromMicros(tus)
+	size, tus := h.size, max(h.timeUS, micros(tx.now))
+	t := fromMicros(tus)
 	target.Type = action.TargetType()
 	clientID := target.ID
 	if target.Type != reseller.TargetClient {
@@ -52,35 +55,42 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 	e.Record = rec
 	var hashes []tlog.Hash
 	if !tx.db.noMerkle {
-		if hashes, err = tlog.StoredHashes(size, rec, tx.hashReader(ctx, a.AccountID)); err != nil {
+		if hashes, err = tlog.StoredHashes(size, rec, edgeReader{ctx: ctx, tx: tx, accountID: a.AccountID, edge: &h.edge}); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO audit_entries
-		(account_id, seq, time_us, action, client_id, target_email, actor_id, actor_email, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.AccountID, e.Seq, micros(t), string(action), clientID, strings.ToLower(target.Email),
-		a.UserID, strings.ToLower(a.Email), rec); err != nil {
+	entry := []any{a.AccountID, e.Seq, tus, string(action), clientID, strings.ToLower(target.Email),
+		a.UserID, strings.ToLower(a.Email), rec}
+	var q strings.Builder
+	args := make([]any, 0, len(entry)+3*len(hashes))
+	if tx.db.dialect.insertCTE && len(hashes) > 0 {
+		q.WriteString("WITH e AS (" + insertEntry + ") ")
+		args = append(args, entry...)
+	} else if _, err := tx.exec(ctx, insertEntry, entry...); err != nil {
 		return nil, err
 	}
-	q := strings.Builder{}
 	q.WriteString("INSERT INTO audit_hashes (account_id, idx, hash) VALUES ")
-	args := make([]any, 0, 3*len(hashes))
 	start := tlog.StoredHashIndex(0, size)
-	for i, h := range hashes {
+	for i := range hashes {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?)")
-		args = append(args, a.AccountID, start+int64(i), h[:])
+		args = append(args, a.AccountID, start+int64(i), hashes[i][:])
 	}
 	if len(hashes) > 0 {
 		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
 			return nil, err
 		}
+		h.edge.appended(size, hashes)
 	}
+	h.size, h.timeUS = size+1, tus
 	return e, nil
 }
+
+const insertEntry = `INSERT INTO audit_entries
+		(account_id, seq, time_us, action, client_id, target_email, actor_id, actor_email, record)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // hashReader reads an account's stored Merkle hashes, within a transaction
 // or (tx nil) on a pooled read connection of its own. Stored hashes below
@@ -156,4 +166,116 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		return nil, reseller.Errorf(reseller.EINTERNAL, "account %d: %d of %d stored hashes missing", r.accountID, len(indexes)-found, len(indexes))
 	}
 	return out, nil
+}
+
+// logBatch is what a write transaction knows of the logs it appends to:
+// each account's head as the transaction has it, read (and on PostgreSQL
+// locked) once, and written back once by flushHeads.
+type logBatch struct {
+	heads map[int64]*logHead
+}
+
+// logHead is an account's log head within a transaction.
+type logHead struct {
+	size, timeUS int64 // the head with this transaction's appends
+	stored       int64 // the size the head row holds
+	edge         treeEdge
+}
+
+// head returns the account's head as this transaction has it, reading the
+// row the first time (with FOR UPDATE on PostgreSQL). ENOTFOUND for an
+// account that does not exist.
+func (tx *Tx) head(ctx context.Context, accountID int64) (*logHead, error) {
+	if h, ok := tx.log.heads[accountID]; ok {
+		return h, nil
+	}
+	h := &logHead{}
+	if err := tx.queryRow(ctx, "SELECT size, last_time_us FROM audit_heads WHERE account_id = ?"+tx.db.dialect.forUpdate,
+		accountID).Scan(&h.size, &h.timeUS); err != nil {
+		return nil, notFound(err, "Account", accountID)
+	}
+	tx.addHead(accountID, h)
+	return h, nil
+}
+
+// lockHeads reads and locks the heads of the accounts, which must be in
+// ascending order: see the lock order in commit.go.
+func (tx *Tx) lockHeads(ctx context.Context, accounts []int64) error {
+	if len(accounts) == 0 {
+		return nil
+	}
+	rows, err := tx.query(ctx, "SELECT account_id, size, last_time_us FROM audit_heads WHERE account_id = ANY(?) ORDER BY account_id"+tx.db.dialect.forUpdate, accounts)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		h := &logHead{}
+		if err := rows.Scan(&id, &h.size, &h.timeUS); err != nil {
+			return translate(err)
+		}
+		tx.addHead(id, h)
+	}
+	return translate(rows.Err())
+}
+
+func (tx *Tx) addHead(accountID int64, h *logHead) {
+	h.stored = h.size
+	h.edge = tx.db.cachedEdge(accountID, h.size)
+	if tx.log.heads == nil {
+		tx.log.heads = map[int64]*logHead{}
+	}
+	tx.log.heads[accountID] = h
+}
+
+// flushHeads writes back the heads that this transaction's appends moved.
+func (tx *Tx) flushHeads(ctx context.Context) error {
+	for id, h := range tx.log.heads {
+		if h.size == h.stored {
+			continue
+		}
+		if _, err := tx.exec(ctx, "UPDATE audit_heads SET size = ?, last_time_us = ? WHERE account_id = ?", h.size, h.timeUS, id); err != nil {
+			return err
+		}
+		h.stored = h.size
+	}
+	return nil
+}
+
+// save returns a copy of the heads, for restore.
+func (b *logBatch) save() map[int64]logHead {
+	if len(b.heads) == 0 {
+		return nil
+	}
+	c := make(map[int64]logHead, len(b.heads))
+	for id, h := range b.heads {
+		c[id] = *h
+	}
+	return c
+}
+
+// restore puts back the heads as save found them, when an action of a
+// batch rolls back to its savepoint. A head first read by that action is
+// forgotten: on PostgreSQL the rollback also released its lock.
+func (b *logBatch) restore(saved map[int64]logHead) {
+	b.heads = nil
+	for id, h := range saved {
+		if b.heads == nil {
+			b.heads = make(map[int64]*logHead, len(saved))
+		}
+		b.heads[id] = &h
+	}
+}
+
+// committed keeps the right edges of the trees this transaction appended
+// to, now that they are stored, for the next transaction's appends.
+func (b *logBatch) committed(db *DB) {
+	for id, h := range b.heads {
+		if h.size != h.edge.size || db.noMerkle {
+			continue
+		}
+		e := h.edge
+		db.edges.Store(id, &e)
+	}
 }

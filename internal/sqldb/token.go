@@ -93,9 +93,9 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*reseller.Actor,
 	}
 	a := &reseller.Actor{Via: reseller.ViaAPI}
 	var lastUsed sql.NullInt64
-	err := db.ro.QueryRowContext(ctx, db.dialect.rebind(`SELECT t.id, t.last_used_at, u.id, u.account_id, u.email, u.role
+	err := db.readRow(ctx, `SELECT t.id, t.last_used_at, u.id, u.account_id, u.email, u.role
 		FROM tokens t JOIN users u ON u.id = t.user_id AND u.account_id = t.account_id
-		WHERE t.hash = ? AND t.revoked_at IS NULL`), hashSecret(secret)).
+		WHERE t.hash = ? AND t.revoked_at IS NULL`, hashSecret(secret)).
 		Scan(&a.TokenID, &lastUsed, &a.UserID, &a.AccountID, &a.Email, &a.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, reseller.Errorf(reseller.EUNAUTHORIZED, "The API token is not valid or has been revoked.")
