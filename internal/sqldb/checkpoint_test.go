@@ -19,15 +19,7 @@ import (
 // withKey gives db a fresh signing key and returns the verifier key.
 func withKey(t testing.TB, db *sqldb.DB) string {
 	t.Helper()
-	skey, vkey, err := auditlog.GenerateKey(auditlog.DefaultKeyName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetSigner(s, vkey)
+	_, vkey := signerOf(t, db)
 	return vkey
 }
 
