@@ -31,8 +31,8 @@ type Result struct {
 	// checked in over the history: what `reseller sites simulate` takes.
 	Keys     []string
 	CheckIns int // check-ins written
-	First   time.Time
-	Last    time.Time
+	First    time.Time
+	Last     time.Time
 }
 
 // User is a demo user with the secrets that are stored only as hashes.
