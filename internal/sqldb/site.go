@@ -60,7 +60,7 @@ func (db *DB) OnboardClient(ctx context.Context, nc reseller.NewClient) (*resell
 			return err
 		}
 		c.Licenses = 1
-		return nil
+		return tx.queryRow(ctx, "SELECT product FROM pools WHERE account_id = ? AND id = ?", a.AccountID, nc.PoolID).Scan(&c.Product)
 	})
 	if err != nil {
 		return nil, nil, err
