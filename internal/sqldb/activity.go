@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 )
 
@@ -160,8 +162,10 @@ func (db *DB) writeActivity() {
 		err := db.runActivity(batch)
 		if err != nil && len(batch) > 1 {
 			for _, r := range batch {
-				r.done <- db.runActivity([]*activityReq{r})
+				r.done <- db.runActivityAlone(r)
 			}
+		} else if err != nil {
+			batch[0].done <- db.runActivityAlone(batch[0])
 		} else {
 			for _, r := range batch {
 				r.done <- err
@@ -169,6 +173,28 @@ func (db *DB) writeActivity() {
 		}
 		a.backlog.Add(-int64(len(batch)))
 	}
+}
+
+// runActivityAlone runs one write in a transaction of its own, again while
+// PostgreSQL reports a deadlock with another writer (or instance) whose
+// batch took the same rows in another order: one of the two is chosen to
+// fail, and trying it again succeeds.
+func (db *DB) runActivityAlone(r *activityReq) error {
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = db.runActivity([]*activityReq{r}); !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(try+1) * time.Millisecond)
+	}
+	return err
+}
+
+// retryable reports whether err is a deadlock or serialization failure
+// that running the transaction again resolves.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // runActivity runs writes in one transaction of the activity database.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/resellerconsole/reseller"
@@ -155,6 +156,11 @@ func (db *DB) ListClients(ctx context.Context, f reseller.ClientFilter) ([]*rese
 	more, err := collect(rows, err, scanClientView)
 	if err != nil {
 		return nil, "", err
+	}
+	if len(more) > want && want == 0 {
+		// The page ended exactly with the clients that reported: the
+		// next one starts with those that never did.
+		return out, encodeSortCursor(1, 0, math.MaxInt64), nil
 	}
 	if len(more) > want {
 		more = more[:want]

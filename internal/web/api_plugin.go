@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -45,8 +48,16 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		return reseller.Errorf(reseller.ERATELIMITED, "Too many check-ins for this license; retry in %d s.", secs)
 	}
+	// Keep the body, to say which time did not parse: encoding/json does not.
+	raw, rerr := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if rerr != nil {
+		return reseller.Errorf(reseller.EINVALID, "The request body could not be read.")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	in, err := routeBody[reseller.CheckIn](w, r)
-	if err != nil {
+	if err != nil && strings.Contains(reseller.ErrorMessage(err), "parsing time") {
+		return reseller.Errorf(reseller.EINVALID, "Field %q is not a time as RFC 3339 writes it (2006-01-02T15:04:05Z).", badTimeField(raw))
+	} else if err != nil {
 		return err
 	}
 	res, err := s.store.CheckIn(r.Context(), key, &in)
@@ -65,4 +76,30 @@ func (s *Server) checkIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// badTimeField names the time field of a check-in body that does not parse.
+func badTimeField(body []byte) string {
+	var b struct {
+		Scan *struct {
+			CompletedAt json.RawMessage `json:"completed_at"`
+		} `json:"scan"`
+		Alerts []struct {
+			RaisedAt json.RawMessage `json:"raised_at"`
+		} `json:"alerts"`
+	}
+	json.Unmarshal(body, &b)
+	bad := func(m json.RawMessage) bool {
+		var t time.Time
+		return m != nil && json.Unmarshal(m, &t) != nil
+	}
+	if b.Scan != nil && bad(b.Scan.CompletedAt) {
+		return "scan.completed_at"
+	}
+	for i, a := range b.Alerts {
+		if bad(a.RaisedAt) {
+			return "alerts[" + strconv.Itoa(i) + "].raised_at"
+		}
+	}
+	return "a time"
 }
