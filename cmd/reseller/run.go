@@ -37,6 +37,7 @@ type cli struct {
 	Audit   auditCmd   `cmd:"" help:"Export, verify and check audit logs."`
 	Key     keyCmd     `cmd:"" help:"Show the key that checkpoints are verified with."`
 	Witness witnessCmd `cmd:"" help:"Run a witness that cosigns checkpoints and refuses forked logs, or show its key."`
+	Sites   sitesCmd   `cmd:"" help:"Simulate the plugins of protected sites against a running server."`
 	Version versionCmd `cmd:"" help:"Print the version of this binary."`
 }
 
