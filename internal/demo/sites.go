@@ -17,8 +17,14 @@ import (
 // blocks and alerts to show. A few times a day is enough for charts of
 // daily roll-ups; a live plugin checks in every five minutes.
 
-// checkInsPerDay is how often a demo site checked in over its history.
-const checkInsPerDay = 3
+// How often a demo site checked in: once a day over most of its history,
+// more often in its last week. Enough for charts of daily roll-ups, and
+// quick to write (a live plugin checks in every five minutes).
+const (
+	checkInsPerDay       = 1
+	recentCheckInsPerDay = 4
+	recentDays           = 7
+)
 
 // alertCatalogue is what the demo plugins raise, by severity.
 var alertCatalogue = []struct {
@@ -84,10 +90,16 @@ func (s *seeder) siteHistory(ctx context.Context, c *client, l *license, start, 
 	score := level
 	site := "https://" + l.label
 	version, platform := fmt.Sprintf("4.%d.%d", 2+rng.IntN(3), rng.IntN(10)), fmt.Sprintf("6.%d.%d", 4+rng.IntN(3), rng.IntN(4))
-	step := 24 * time.Hour / checkInsPerDay
+	recent := end.Add(-recentDays * 24 * time.Hour)
+	stepAt := func(t time.Time) time.Duration {
+		if t.After(recent) {
+			return 24 * time.Hour / recentCheckInsPerDay
+		}
+		return 24 * time.Hour / checkInsPerDay
+	}
 	n := 0
 	lastScanDay := int64(-1)
-	for t := from.Add(time.Duration(rng.Int64N(int64(step)))); t.Before(until); t = t.Add(step + time.Duration(rng.Int64N(int64(time.Hour))) - 30*time.Minute) {
+	for t := from.Add(time.Duration(rng.Int64N(int64(stepAt(from))))); t.Before(until); t = t.Add(stepAt(t) + time.Duration(rng.Int64N(int64(time.Hour))) - 30*time.Minute) {
 		score += (level-score)*0.1 + rng.NormFloat64()*3
 		score = min(100, max(0, score))
 		sc := int(score + 0.5)
@@ -102,7 +114,7 @@ func (s *seeder) siteHistory(ctx context.Context, c *client, l *license, start, 
 			in.Scan = &reseller.Scan{CompletedAt: t.Add(-10 * time.Minute), FilesScanned: 4000 + rng.Int64N(9000),
 				Findings: reseller.Findings{Critical: crit, Warning: int64(rng.IntN(int(110-score)/20 + 1)), Info: int64(rng.IntN(6))}}
 		}
-		if rng.IntN(60) == 0 {
+		if rng.IntN(25) == 0 {
 			k := rng.IntN(len(alertCatalogue))
 			if score > 70 && alertCatalogue[k].severity == reseller.SeverityCritical {
 				k += 3 // healthy sites raise warnings rather

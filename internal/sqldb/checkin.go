@@ -122,12 +122,16 @@ func (tx *Tx) recordCheckIn(ctx context.Context, l *pluginLicense, in *reseller.
 		l.accountID, l.id, l.clientID, in.SiteURL, in.PluginVersion, in.PlatformVersion, score, us); err != nil {
 		return err
 	}
-	if _, err := tx.actExec(ctx, `INSERT INTO client_state (account_id, client_id, license_id, score, last_seen_us)
-		VALUES (?, ?, ?, ?, ?)
+	active := 0
+	if l.clientStatus == reseller.ClientActive {
+		active = 1
+	}
+	if _, err := tx.actExec(ctx, `INSERT INTO client_state (account_id, client_id, license_id, score, last_seen_us, active)
+		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account_id, client_id) DO UPDATE SET license_id = excluded.license_id, score = excluded.score,
-			last_seen_us = excluded.last_seen_us
+			last_seen_us = excluded.last_seen_us, active = excluded.active
 		WHERE excluded.last_seen_us >= client_state.last_seen_us`,
-		l.accountID, l.clientID, l.id, score, us); err != nil {
+		l.accountID, l.clientID, l.id, score, us, active); err != nil {
 		return err
 	}
 	if _, err := tx.actExec(ctx, `INSERT INTO activity_days (account_id, license_id, day, client_id, checkins,
@@ -195,4 +199,18 @@ func (tx *Tx) actExec(ctx context.Context, q string, args ...any) (sql.Result, e
 	}
 	r, err := tx.tx.StmtContext(ctx, s.(*sql.Stmt)).ExecContext(ctx, args...)
 	return r, translate(err)
+}
+
+// noteClientStatus copies a client's new status into its latest state, for
+// the dashboard, after the change has committed (the two are in different
+// databases on SQLite). Should this fail, the client's next check-in sets it.
+func (db *DB) noteClientStatus(accountID, clientID int64, status reseller.ClientStatus) {
+	active := 0
+	if status == reseller.ClientActive {
+		active = 1
+	}
+	db.activityUpdate(context.Background(), func(ctx context.Context, tx *Tx) error {
+		_, err := tx.actExec(ctx, "UPDATE client_state SET active = ? WHERE account_id = ? AND client_id = ?", active, accountID, clientID)
+		return err
+	})
 }

@@ -114,5 +114,6 @@ func (db *DB) transition(ctx context.Context, id int64, do reseller.ClientAction
 	if err != nil {
 		return nil, err
 	}
+	db.noteClientStatus(a.AccountID, c.ID, c.Status)
 	return c, nil
 }
