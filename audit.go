@@ -14,12 +14,13 @@ type Action string
 // recorded here.
 const (
 	// Clients and licenses; their target is a client.
-	ActionClientCreated     Action = "client.created"
-	ActionClientSuspended   Action = "client.suspended"
-	ActionClientReactivated Action = "client.reactivated"
-	ActionClientDeleted     Action = "client.deleted"
-	ActionLicenseAllocated  Action = "license.allocated"
-	ActionLicenseRevoked    Action = "license.revoked"
+	ActionClientCreated      Action = "client.created"
+	ActionClientSuspended    Action = "client.suspended"
+	ActionClientReactivated  Action = "client.reactivated"
+	ActionClientDeleted      Action = "client.deleted"
+	ActionLicenseAllocated   Action = "license.allocated"
+	ActionLicenseRevoked     Action = "license.revoked"
+	ActionLicenseKeyReissued Action = "license.key_reissued"
 
 	// Team and access; their target is a user.
 	ActionUserAdded            Action = "user.added"
@@ -42,6 +43,7 @@ const (
 var ClientActions = []Action{
 	ActionClientCreated, ActionClientSuspended, ActionClientReactivated,
 	ActionClientDeleted, ActionLicenseAllocated, ActionLicenseRevoked,
+	ActionLicenseKeyReissued,
 }
 
 // TeamActions are the actions on the team and its access.
@@ -60,6 +62,7 @@ var actionLabels = map[Action]string{
 	ActionClientDeleted:        "Client deleted",
 	ActionLicenseAllocated:     "License allocated",
 	ActionLicenseRevoked:       "License revoked",
+	ActionLicenseKeyReissued:   "License key re-issued",
 	ActionUserAdded:            "User added",
 	ActionUserRoleChanged:      "Role changed",
 	ActionUserRemoved:          "User removed",

@@ -162,7 +162,7 @@ func TestDescribeFilter(t *testing.T) {
 			"action:client.created action:license.revoked -actor:bot@x.io client:7 created:2026-07-01T00:00:00Z.."},
 		{AuditFilter{To: from.Add(1500 * time.Millisecond)}, "created:..2026-07-01T00:00:01.5Z"},
 		{AuditFilter{Targets: []string{`a "b"\c`}}, `target:"a \"b\"\\c"`},
-		{AuditFilter{None: true, ClientID: 3}, "-action:client.created -action:client.suspended -action:client.reactivated -action:client.deleted -action:license.allocated -action:license.revoked -action:user.added -action:user.role_changed -action:user.removed -action:ownership.transferred -action:token.created -action:token.revoked -action:password_link.created"},
+		{AuditFilter{None: true, ClientID: 3}, "-action:client.created -action:client.suspended -action:client.reactivated -action:client.deleted -action:license.allocated -action:license.revoked -action:license.key_reissued -action:user.added -action:user.role_changed -action:user.removed -action:ownership.transferred -action:token.created -action:token.revoked -action:password_link.created"},
 	} {
 		if got := DescribeFilter(tc.f); got != tc.want {
 			t.Errorf("DescribeFilter(%+v) = %q, want %q", tc.f, got, tc.want)

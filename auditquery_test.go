@@ -52,7 +52,7 @@ func TestParseAuditQuery(t *testing.T) {
 		{q: "created:<=2026-07-01T10:00:00Z", want: reseller.AuditFilter{To: utc("2026-07-01T10:00:00.000001Z")}},
 		{q: "created:>2026-07-01T10:00:00Z", want: reseller.AuditFilter{From: utc("2026-07-01T10:00:00.000001Z")}},
 		// Excluding every action matches nothing.
-		{q: "-action:client.created,client.suspended,client.reactivated,client.deleted,license.allocated,license.revoked,user.added,user.role_changed,user.removed,ownership.transferred,token.created,token.revoked,password_link.created target:a@x.io",
+		{q: "-action:client.created,client.suspended,client.reactivated,client.deleted,license.allocated,license.revoked,license.key_reissued,user.added,user.role_changed,user.removed,ownership.transferred,token.created,token.revoked,password_link.created target:a@x.io",
 			want: reseller.AuditFilter{None: true}},
 		{q: "action:client.created -action:client.created", want: reseller.AuditFilter{None: true}},
 		{q: "created:>=2026-07-01 created:<2026-08-01 created:2026-06-01..2026-12-31",

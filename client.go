@@ -31,6 +31,23 @@ type Client struct {
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
 	Licenses  int          `json:"licenses"` // active licenses held
+	SiteURL   string       `json:"site_url"` // the site its license is for, "" if not given
+
+	// What its sites' plugins last reported (nil before the first
+	// check-in), and the product of its newest active license.
+	Score    *int       `json:"score"`
+	LastSeen *time.Time `json:"last_seen"`
+	Product  string     `json:"product"`
+}
+
+// NewClient is what onboarding a client takes. With a PoolID, the client's
+// first license is allocated from that pool in the same transaction.
+type NewClient struct {
+	Email   string
+	Name    string
+	SiteURL string // an https URL; see NormalizeSiteURL
+	PoolID  int64  // 0 for no license yet
+	Label   string // the first license's label
 }
 
 // MaxEmailLen is the longest email address accepted (RFC 5321 path limit).
@@ -92,9 +109,15 @@ func (s ClientStatus) Next(a ClientAction) ClientStatus {
 // ClientFilter selects clients of the actor's account.
 type ClientFilter struct {
 	Status ClientStatus // "" for all but deleted ones; ClientDeleted to see tombstones
-	Search string       // substring of email or name, case-insensitive
+	Search string       // substring of email, name or site URL, case-insensitive
 	Cursor string       // from a previous page's NextCursor
 	Limit  int          // 1..MaxPageSize, 0 for DefaultPageSize
+	// NotSeenDays keeps clients whose plugins have not checked in for more
+	// than that many days (never seen included); 0 for no such filter.
+	NotSeenDays int
+	// Sort is the order: SortNewest (""), SortScore, SortScoreDesc,
+	// SortLastSeen or SortLastSeenDesc. A cursor belongs to one order.
+	Sort string
 }
 
 // ClientService changes and reads clients. Every method acts for the actor in
@@ -102,6 +125,12 @@ type ClientFilter struct {
 type ClientService interface {
 	// CreateClient onboards a client. EINVALID, EEMAILTAKEN, EFORBIDDEN.
 	CreateClient(ctx context.Context, email, name string) (*Client, error)
+	// OnboardClient creates a client and, with nc.PoolID, allocates its
+	// first license, all in one transaction (client.created then
+	// license.allocated): refused whole if the pool is full. The license,
+	// with its key, is returned when one was allocated. EINVALID,
+	// EEMAILTAKEN, EPOOLEXHAUSTED, ENOTFOUND (pool), EFORBIDDEN.
+	OnboardClient(ctx context.Context, nc NewClient) (*Client, *License, error)
 	// FindClientByID returns ENOTFOUND for unknown ids and other accounts' clients.
 	FindClientByID(ctx context.Context, id int64) (*Client, error)
 	// ListClients returns a page of clients and the cursor of the next one ("" at the end).

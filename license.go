@@ -24,6 +24,9 @@ type License struct {
 	Status      LicenseStatus `json:"status"`
 	AllocatedAt time.Time     `json:"allocated_at"`
 	RevokedAt   *time.Time    `json:"revoked_at"`
+	// Key is the license key the plugin checks in with: set only in the
+	// answer that issues it (allocation, re-issue), never stored in clear.
+	Key string `json:"key,omitempty"`
 }
 
 // MaxLabelLen is the longest license label accepted.

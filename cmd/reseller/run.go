@@ -39,6 +39,7 @@ type cli struct {
 	Key     keyCmd     `cmd:"" help:"Show the key that checkpoints are verified with."`
 	Witness witnessCmd `cmd:"" help:"Run a witness that cosigns checkpoints and refuses forked logs, or show its key."`
 	Load    loadCmd    `cmd:"" help:"Load a deployment's API with concurrent writers and report throughput and latency; or measure the baselines."`
+	Sites   sitesCmd   `cmd:"" help:"Simulate the plugins of protected sites against a running server."`
 	Version versionCmd `cmd:"" help:"Print the version of this binary."`
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/resellerconsole/reseller"
 	"github.com/resellerconsole/reseller/internal/auditlog"
 	"github.com/resellerconsole/reseller/internal/demo"
+	"github.com/resellerconsole/reseller/internal/sqldb"
 	"github.com/resellerconsole/reseller/internal/web"
 )
 
@@ -31,13 +32,33 @@ type serveCmd struct {
 	RateBurst  int      `default:"${rate_burst}" placeholder:"N" help:"Requests one client may send at once before the rate applies (default ${rate_burst})."`
 	Witness    []string `sep:"none" placeholder:"URL" help:"A witness (C2SP tlog-witness, such as 'reseller witness serve') to send every new checkpoint to, for its cosignature; repeatable, each with its --witness-key in the same order."`
 	WitnessKey []string `name:"witness-key" sep:"none" placeholder:"VKEY" help:"Verifier key of the --witness in the same position (as 'reseller witness key' prints), or a file holding it."`
+
+	ActivityRetention string  `default:"90d" placeholder:"AGE" help:"How long raw plugin check-ins are kept, as 90d or 720h; older ones are pruned in the background (daily roll-ups and alerts are kept). 0 keeps them forever."`
+	CheckInRate       float64 `name:"checkin-rate" default:"${checkin_rate}" placeholder:"N" help:"Check-ins a minute allowed per license key (default ${checkin_rate}); negative turns the limit off."`
+}
+
+// parseAge reads a duration written as Go does (720h) or in days (90d).
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("--activity-retention %q: give a number of days (90d) or a duration (720h)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--activity-retention %q: give a number of days (90d) or a duration (720h)", s)
+	}
+	return d, nil
 }
 
 // serveVars puts the web package's defaults into the flags' help, so that
 // the two cannot drift apart.
 var serveVars = kong.Vars{
-	"rate_limit": strconv.FormatFloat(web.DefaultRateLimit, 'f', -1, 64),
-	"rate_burst": strconv.Itoa(web.DefaultRateBurst),
+	"rate_limit":   strconv.FormatFloat(web.DefaultRateLimit, 'f', -1, 64),
+	"rate_burst":   strconv.Itoa(web.DefaultRateBurst),
+	"checkin_rate": strconv.Itoa(web.DefaultCheckInRate),
 }
 
 func (c *serveCmd) Help() string {
@@ -74,6 +95,13 @@ func (c *serveCmd) Validate() error {
 
 func (c *serveCmd) Run(e *env) error {
 	log := newLogger(e.stderr, c.LogFormat)
+	retention, err := parseAge(c.ActivityRetention)
+	if err != nil {
+		return err
+	}
+	if retention == 0 {
+		retention = -1 // kept forever
+	}
 	db, err := e.openSigned(true)
 	if err != nil {
 		return err
@@ -121,6 +149,13 @@ func (c *serveCmd) Run(e *env) error {
 	switch {
 	case seeded != nil:
 		printDemo(e.stdout, url, seeded)
+		demoKeysFile := demoKeysFile(e.dsn)
+		if err := os.WriteFile(demoKeysFile, []byte(strings.Join(seeded.Keys, "\n")+"\n"), 0o600); err != nil {
+			log.Warn("could not write the demo's license keys", "file", demoKeysFile, "error", err)
+		} else {
+			fmt.Fprintf(e.stdout, "The demo sites' %d license keys are in %s. Make their plugins check in:\n"+
+				"  reseller sites simulate --url %s --keys %s --interval 2s --duration 1m\n\n", len(seeded.Keys), demoKeysFile, url, demoKeysFile)
+		}
 	case len(existing) > 0:
 		printExisting(e.stdout, url, existing)
 	}
@@ -131,6 +166,9 @@ func (c *serveCmd) Run(e *env) error {
 		RateLimit:  c.RateLimit,
 		RateBurst:  c.RateBurst,
 		TrustProxy: c.TrustProxy,
+
+		ActivityRetention: retention,
+		CheckInRate:       c.CheckInRate,
 	})
 	log.Info("listening", "url", url, "db", redact(e.dsn), "dialect", db.Dialect(), "verifier_key", db.VerifierKey())
 	if err := srv.Serve(e.ctx, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -152,6 +190,15 @@ func selfCommand() string {
 		return exe
 	}
 	return "reseller"
+}
+
+// demoKeysFile is where serve --demo writes the demo sites' license keys:
+// beside a SQLite database, in the working directory for PostgreSQL.
+func demoKeysFile(dsn string) string {
+	if sqldb.IsPostgres(dsn) {
+		return "demo-license-keys.txt"
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:") + "-demo-keys.txt"
 }
 
 // printExisting explains why --demo did nothing, and how to get in anyway:

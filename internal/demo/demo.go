@@ -27,8 +27,12 @@ type Result struct {
 	Pools   int
 	Clients int   // clients created, deleted ones included
 	Entries int64 // audit entries written
-	First   time.Time
-	Last    time.Time
+	// Keys are the license keys of the active licenses, whose sites
+	// checked in over the history: what `reseller sites simulate` takes.
+	Keys     []string
+	CheckIns int // check-ins written
+	First    time.Time
+	Last     time.Time
 }
 
 // User is a demo user with the secrets that are stored only as hashes.
@@ -85,6 +89,9 @@ func Seed(ctx context.Context, db *sqldb.DB, end time.Time) (*Result, error) {
 		}
 	}
 	if err := s.span(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.siteActivity(ctx, start, end); err != nil {
 		return nil, err
 	}
 	s.res.Clients, s.res.Pools = len(s.clients), len(s.pools)
@@ -155,6 +162,8 @@ type license struct {
 	id    int64
 	pool  *pool
 	label string
+	key   string // the license key the site's plugin checks in with
+	since time.Time
 }
 
 var demoUsers = []struct {

@@ -36,6 +36,9 @@ func (s *seeder) step(ctx context.Context, progress float64) error {
 	if len(withLicense) > 0 {
 		choices = append(choices, choice{0.6, func(ctx context.Context) error { return s.revoke(ctx, withLicense) }})
 	}
+	if len(withLicense) > 0 {
+		choices = append(choices, choice{0.1, func(ctx context.Context) error { return s.reissue(ctx, withLicense) }})
+	}
 	if len(active) > 0 {
 		choices = append(choices, choice{0.35, func(ctx context.Context) error { return s.suspend(ctx, active, "") }})
 	}
@@ -138,7 +141,7 @@ func (s *seeder) create(ctx context.Context) error {
 			break
 		}
 	}
-	c, err := s.db.CreateClient(withCtx(ctx, s.anyone()), email, name)
+	c, _, err := s.db.OnboardClient(withCtx(ctx, s.anyone()), reseller.NewClient{Email: email, Name: name, SiteURL: "https://www." + domain})
 	if err != nil {
 		return err
 	}
@@ -192,7 +195,7 @@ func (s *seeder) allocate(ctx context.Context, c *client, label string) error {
 		return err
 	}
 	p.used++
-	c.licenses = append(c.licenses, &license{id: l.ID, pool: p, label: label})
+	c.licenses = append(c.licenses, &license{id: l.ID, pool: p, label: label, key: l.Key, since: s.now})
 	return nil
 }
 
@@ -207,6 +210,19 @@ func (s *seeder) revoke(ctx context.Context, cs []*client) error {
 	}
 	l.pool.used--
 	c.licenses = append(c.licenses[:i], c.licenses[i+1:]...)
+	return nil
+}
+
+// reissue gives a license a new key, as when a site's key leaked or the
+// plugin was reinstalled.
+func (s *seeder) reissue(ctx context.Context, cs []*client) error {
+	c := s.pick(cs)
+	l := c.licenses[s.rng.IntN(len(c.licenses))]
+	nl, err := s.db.ReissueLicenseKey(withCtx(ctx, s.anyone()), l.id)
+	if err != nil {
+		return err
+	}
+	l.key = nl.Key
 	return nil
 }
 

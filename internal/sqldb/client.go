@@ -8,12 +8,12 @@ import (
 )
 
 const clientColumns = `c.id, c.account_id, c.email, c.name, c.status, c.created_at, c.updated_at,
-	(SELECT count(*) FROM licenses l WHERE l.account_id = c.account_id AND l.client_id = c.id AND l.status = 'active')`
+	(SELECT count(*) FROM licenses l WHERE l.account_id = c.account_id AND l.client_id = c.id AND l.status = 'active'), c.site_url`
 
 func scanClient(row scanner) (*reseller.Client, error) {
 	c := &reseller.Client{}
 	var created, updated int64
-	if err := row.Scan(&c.ID, &c.AccountID, &c.Email, &c.Name, &c.Status, &created, &updated, &c.Licenses); err != nil {
+	if err := row.Scan(&c.ID, &c.AccountID, &c.Email, &c.Name, &c.Status, &created, &updated, &c.Licenses, &c.SiteURL); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -28,95 +28,20 @@ func (tx *Tx) lockClient(ctx context.Context, accountID, id int64) (*reseller.Cl
 
 // CreateClient onboards a client and records client.created.
 func (db *DB) CreateClient(ctx context.Context, email, name string) (*reseller.Client, error) {
-	a, err := reseller.Authorize(ctx, reseller.PermManageClients)
-	if err != nil {
-		return nil, err
-	}
-	if email, err = reseller.NormalizeEmail(email); err != nil {
-		return nil, err
-	}
-	if name, err = reseller.CleanText("Name", name, reseller.MaxNameLen); err != nil {
-		return nil, err
-	}
-	var c *reseller.Client
-	err = db.update(ctx, func(ctx context.Context, tx *Tx) error {
-		c = &reseller.Client{AccountID: a.AccountID, Email: email, Name: name, Status: reseller.ClientActive, CreatedAt: tx.now, UpdatedAt: tx.now}
-		err := tx.queryRow(ctx, `INSERT INTO clients (account_id, email, name, status, created_at, updated_at)
-			VALUES (?, ?, ?, 'active', ?, ?) RETURNING id`, a.AccountID, email, name, micros(tx.now), micros(tx.now)).Scan(&c.ID)
-		if violates(err, errUnique, "email") {
-			return reseller.Errorf(reseller.EEMAILTAKEN, "A client with email %s already exists.", email)
-		} else if err != nil {
-			return err
-		}
-		_, err = tx.appendEntry(ctx, a, reseller.ActionClientCreated, reseller.Target{ID: c.ID, Email: email}, reseller.Details{Name: name})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	c, _, err := db.OnboardClient(ctx, reseller.NewClient{Email: email, Name: name})
+	return c, err
 }
 
-// FindClientByID returns a client of the actor's account. ENOTFOUND.
+// FindClientByID returns a client of the actor's account, with what its
+// plugins last reported. ENOTFOUND.
 func (db *DB) FindClientByID(ctx context.Context, id int64) (*reseller.Client, error) {
 	a, err := reseller.Authorize(ctx, reseller.PermViewClients)
 	if err != nil {
 		return nil, err
 	}
-	c, err := scanClient(db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT "+clientColumns+" FROM clients c WHERE c.account_id = ? AND c.id = ?"), a.AccountID, id))
+	c, err := scanClientView(db.ro.QueryRowContext(ctx, db.dialect.rebind("SELECT "+clientViewColumns+" FROM clients c"+clientStateJoin+
+		" WHERE c.account_id = ? AND c.id = ?"), a.AccountID, id))
 	return c, notFound(err, "Client", id)
-}
-
-// ListClients returns a page of the actor's account's clients, newest first.
-func (db *DB) ListClients(ctx context.Context, f reseller.ClientFilter) ([]*reseller.Client, string, error) {
-	a, err := reseller.Authorize(ctx, reseller.PermViewClients)
-	if err != nil {
-		return nil, "", err
-	}
-	if f.Status != "" && !f.Status.Valid() {
-		return nil, "", reseller.Errorf(reseller.EINVALID, "Status %q is not one of active, suspended, deleted.", f.Status)
-	}
-	if err := reseller.CheckLimit(&f.Limit); err != nil {
-		return nil, "", err
-	}
-	after, err := decodeCursor(f.Cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	q := "SELECT " + clientColumns + " FROM clients c WHERE c.account_id = ?"
-	args := []any{a.AccountID}
-	if f.Status == "" {
-		q += " AND c.status <> 'deleted'"
-	} else {
-		q += " AND c.status = ?"
-		args = append(args, f.Status)
-	}
-	search, err := reseller.CleanSearch("Search", f.Search)
-	if err != nil {
-		return nil, "", err
-	}
-	if s := strings.ToLower(search); s != "" {
-		q += ` AND (lower(c.email) LIKE ? ESCAPE '\' OR lower(c.name) LIKE ? ESCAPE '\')`
-		like := "%" + escapeLike(s) + "%"
-		args = append(args, like, like)
-	}
-	if after > 0 {
-		q += " AND c.id < ?"
-		args = append(args, after)
-	}
-	q += " ORDER BY c.id DESC LIMIT ?"
-	args = append(args, f.Limit+1)
-	rows, err := db.ro.QueryContext(ctx, db.dialect.rebind(q), args...)
-	cs, err := collect(rows, err, scanClient)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(cs) > f.Limit {
-		cs = cs[:f.Limit]
-		next = encodeCursor(cs[len(cs)-1].ID)
-	}
-	return cs, next, nil
 }
 
 func escapeLike(s string) string {
@@ -189,5 +114,6 @@ func (db *DB) transition(ctx context.Context, id int64, do reseller.ClientAction
 	if err != nil {
 		return nil, err
 	}
+	db.noteClientStatus(a.AccountID, c.ID, c.Status)
 	return c, nil
 }

@@ -57,6 +57,8 @@ type DB struct {
 	witnesses      []*dbWitness // see witness.go
 	onWitnessError func(accountID int64, url string, err error)
 	nstmts         atomic.Int32
+
+	act *activity // plugin activity's own write path (activity.go)
 }
 
 // Open opens the database that dsn names: a postgres:// URL, or else the path
@@ -94,7 +96,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// The second connection lets statements be prepared while a write
 		// is under way.
 		db.rw.SetMaxOpenConns(2)
-		if db.ro, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+		if db.ro, err = openReader(base+"&_pragma=query_only(1)", activityPath(path)); err != nil {
 			db.rw.Close()
 			return nil, err
 		}
@@ -104,6 +106,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.ro.SetMaxOpenConns(n)
 		db.ro.SetMaxIdleConns(n)
 		db.startCommitters(1)
+	}
+	if err := db.openActivity(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: open activity database: %w", err)
 	}
 	if err := db.rw.PingContext(ctx); err != nil {
 		db.Close()
@@ -120,6 +126,11 @@ func (db *DB) Close() error {
 		<-db.committerDone
 	}
 	err := db.rw.Close()
+	if db.act != nil {
+		if e := db.act.close(); err == nil {
+			err = e
+		}
+	}
 	if db.ro != db.rw {
 		if e := db.ro.Close(); err == nil {
 			err = e

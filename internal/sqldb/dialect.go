@@ -46,6 +46,9 @@ type dialect struct {
 	// (SQLite's largest-id-plus-one), so ids that the audit log names come
 	// from id_marks instead (nextID).
 	reusesIDs bool
+	// singleWriter: the database takes one write transaction at a time
+	// (SQLite): the activity path gets a database file of its own there.
+	singleWriter bool
 
 	// Migrations (migrate.go). hasMigrations tells whether the
 	// schema_migrations table exists; lockMigrations and unlockMigrations,
@@ -63,6 +66,7 @@ var (
 	sqliteDialect = dialect{
 		name:          "sqlite",
 		reusesIDs:     true,
+		singleWriter:  true,
 		snapshot:      sql.LevelDefault,
 		prepare:       true,
 		fileBackup:    true,

@@ -38,36 +38,45 @@ func (db *DB) AllocateLicense(ctx context.Context, clientID, poolID int64, label
 		if err != nil {
 			return err
 		}
-		if err := c.Status.Check(reseller.DoAllocate); err != nil {
-			return err
-		}
-		var poolName, product string
-		err = tx.queryRow(ctx, `UPDATE pools SET used = used + 1 WHERE account_id = ? AND id = ? AND used < capacity
-			RETURNING name, product`, a.AccountID, poolID).Scan(&poolName, &product)
-		if err == sql.ErrNoRows {
-			var n int
-			if err := tx.queryRow(ctx, "SELECT count(*) FROM pools WHERE account_id = ? AND id = ?", a.AccountID, poolID).Scan(&n); err != nil {
-				return err
-			} else if n == 0 {
-				return reseller.Errorf(reseller.ENOTFOUND, "Pool %d not found.", poolID)
-			}
-			return reseller.Errorf(reseller.EPOOLEXHAUSTED, "Pool %d has no free slot.", poolID)
-		} else if err != nil {
-			return err
-		}
-		l = &reseller.License{AccountID: a.AccountID, PoolID: poolID, ClientID: clientID, Label: label, Status: reseller.LicenseActive, AllocatedAt: tx.now}
-		if err := tx.queryRow(ctx, `INSERT INTO licenses (account_id, pool_id, client_id, label, status, allocated_at)
-			VALUES (?, ?, ?, ?, 'active', ?) RETURNING id`, a.AccountID, poolID, clientID, label, micros(tx.now)).Scan(&l.ID); err != nil {
-			return err
-		}
-		_, err = tx.appendEntry(ctx, a, reseller.ActionLicenseAllocated, reseller.Target{ID: c.ID, Email: c.Email},
-			reseller.Details{PoolID: poolID, PoolName: poolName, Product: product, LicenseID: l.ID, Label: label})
+		l, err = tx.allocate(ctx, a, c, poolID, label)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// allocate takes a slot of a pool for client c, read under lock, with a
+// new license key, and records license.allocated.
+func (tx *Tx) allocate(ctx context.Context, a *reseller.Actor, c *reseller.Client, poolID int64, label string) (*reseller.License, error) {
+	clientID := c.ID
+	if err := c.Status.Check(reseller.DoAllocate); err != nil {
+		return nil, err
+	}
+	var poolName, product string
+	err := tx.queryRow(ctx, `UPDATE pools SET used = used + 1 WHERE account_id = ? AND id = ? AND used < capacity
+		RETURNING name, product`, a.AccountID, poolID).Scan(&poolName, &product)
+	if err == sql.ErrNoRows {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT count(*) FROM pools WHERE account_id = ? AND id = ?", a.AccountID, poolID).Scan(&n); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, reseller.Errorf(reseller.ENOTFOUND, "Pool %d not found.", poolID)
+		}
+		return nil, reseller.Errorf(reseller.EPOOLEXHAUSTED, "Pool %d has no free slot.", poolID)
+	} else if err != nil {
+		return nil, err
+	}
+	key, hash := newSecret(reseller.LicenseKeyPrefix)
+	l := &reseller.License{AccountID: a.AccountID, PoolID: poolID, ClientID: clientID, Label: label, Status: reseller.LicenseActive, AllocatedAt: tx.now, Key: key}
+	if err := tx.queryRow(ctx, `INSERT INTO licenses (account_id, pool_id, client_id, label, status, allocated_at, key_hash)
+		VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id`, a.AccountID, poolID, clientID, label, micros(tx.now), hash).Scan(&l.ID); err != nil {
+		return nil, err
+	}
+	_, err = tx.appendEntry(ctx, a, reseller.ActionLicenseAllocated, reseller.Target{ID: c.ID, Email: c.Email},
+		reseller.Details{PoolID: poolID, PoolName: poolName, Product: product, LicenseID: l.ID, Label: label})
+	return l, err
 }
 
 // RevokeLicense gives a license's slot back to its pool and records

@@ -22,7 +22,7 @@ import (
 // cannot drift apart. They are forward-only: a migration that has run is
 // never edited, and a change to the schema is a new, higher number.
 //
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/activity/*.sql
 var migrations embed.FS
 
 // migrationLock is the PostgreSQL advisory lock key held while migrating, so
@@ -150,7 +150,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
 		}
 	}
-	return nil
+	return db.migrateActivity(ctx)
 }
 
 // ownerHint adds what to do when a migration is refused for lack of
@@ -170,7 +170,8 @@ func ownerHint(err error) error {
 func SchemaHash() string {
 	h := sha256.New()
 	paths, _ := fs.Glob(migrations, "migrations/*.sql")
-	for _, p := range paths {
+	activity, _ := fs.Glob(migrations, "migrations/activity/*.sql")
+	for _, p := range append(paths, activity...) {
 		b, _ := migrations.ReadFile(p)
 		fmt.Fprintf(h, "%s %d\n", p, len(b))
 		h.Write(b)

@@ -22,13 +22,15 @@ import (
 var (
 	// stateTables hold the current state, which the app changes.
 	stateTables = []string{"accounts", "users", "tokens", "sessions", "password_links",
-		"clients", "pools", "licenses", "audit_heads", "id_marks"}
+		"clients", "pools", "licenses", "audit_heads", "id_marks",
+		// Plugin activity (migrations/activity): not history, pruned and updated.
+		"license_state", "client_state", "activity_days", "checkins", "alerts"}
 	// historyTables are the audit log. The app only ever appends to them,
 	// so it gets SELECT and INSERT alone: even with the append-only
 	// triggers dropped, the role cannot change or remove history.
 	historyTables = []string{"audit_entries", "audit_hashes", "audit_checkpoints", "audit_cosignatures"}
 	// readOnlyTables the app reads (serve checks that the schema is current).
-	readOnlyTables = []string{"schema_migrations"}
+	readOnlyTables = []string{"schema_migrations", "activity_migrations"}
 )
 
 // AppTables returns every table the app role is granted privileges on.

@@ -3,13 +3,24 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/resellerconsole/reseller"
 )
 
 type createClientRequest struct {
-	Email string `json:"email"`
-	Name  string `json:"name,omitempty"`
+	Email   string `json:"email"`
+	Name    string `json:"name,omitempty"`
+	SiteURL string `json:"site_url,omitempty"` // https://...
+	PoolID  int64  `json:"pool_id,omitempty"`  // allocate the first license from this pool
+	Label   string `json:"label,omitempty"`    // the first license's label
+}
+
+// onboardedClient is a new client, with its first license and that
+// license's key when one was allocated.
+type onboardedClient struct {
+	reseller.Client
+	License *reseller.License `json:"license,omitempty"`
 }
 
 // reasonRequest is the optional body of suspend and revoke.
@@ -34,9 +45,17 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Search = e
 	}
+	f.Sort = p.str("sort")
 	var err error
 	if f.Limit, err = p.limit(); err != nil {
 		return err
+	}
+	if v := p.str("not_seen_days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return reseller.Errorf(reseller.EINVALID, "Parameter \"not_seen_days\" is %q; give a number of days, 1 or more.", v)
+		}
+		f.NotSeenDays = n
 	}
 	cs, next, err := s.store.ListClients(r.Context(), f)
 	if err != nil {
@@ -50,11 +69,14 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.store.CreateClient(r.Context(), req.Email, req.Name)
+	if req.PoolID < 0 {
+		return reseller.Errorf(reseller.EINVALID, "The body's field \"pool_id\" must be a positive integer: the pool's id.")
+	}
+	c, l, err := s.store.OnboardClient(r.Context(), reseller.NewClient{Email: req.Email, Name: req.Name, SiteURL: req.SiteURL, PoolID: req.PoolID, Label: req.Label})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, c)
+	return writeJSON(w, http.StatusCreated, onboardedClient{Client: *c, License: l})
 }
 
 func (s *Server) getClient(w http.ResponseWriter, r *http.Request) error {

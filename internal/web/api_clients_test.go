@@ -21,9 +21,16 @@ const (
 func TestClientLifecycle(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		e := newEnv(t, db)
+		product := func(licenses int) string {
+			if licenses > 0 {
+				return reseller.DefaultProduct
+			}
+			return ""
+		}
 		clientJSON := func(status string, updated string, licenses int) string {
 			return fmt.Sprintf(`{"id":1,"email":"bob@example.io","name":"Bob's Bikes","status":%q,
-				"created_at":"2026-07-01T10:00:00Z","updated_at":%q,"licenses":%d}`, status, updated, licenses)
+				"created_at":"2026-07-01T10:00:00Z","updated_at":%q,"licenses":%d,
+				"site_url":"","score":null,"last_seen":null,"product":%q}`, status, updated, licenses, product(licenses))
 		}
 
 		e.post(t, operator, "/api/v1/clients", `{"email":" Bob@Example.io ","name":"Bob's Bikes"}`).
@@ -36,7 +43,7 @@ func TestClientLifecycle(t *testing.T) {
 		e.clock.Add(time.Hour)
 		e.post(t, operator, "/api/v1/clients/1/reactivate", "").
 			wantJSON(t, http.StatusOK, clientJSON("active", "2026-07-01T12:00:00Z", 0))
-		e.post(t, operator, "/api/v1/licenses", `{"client_id":1,"pool_id":1}`).wantJSON(t, http.StatusCreated,
+		e.post(t, operator, "/api/v1/licenses", `{"client_id":1,"pool_id":1}`).wantLicense(t, http.StatusCreated,
 			`{"id":1,"pool_id":1,"client_id":1,"label":"","status":"active","allocated_at":"2026-07-01T12:00:00Z","revoked_at":null}`)
 		e.get(t, auditor, "/api/v1/clients/1").wantJSON(t, http.StatusOK, clientJSON("active", "2026-07-01T12:00:00Z", 1))
 		e.clock.Add(time.Hour)
@@ -55,7 +62,7 @@ func TestClientLifecycle(t *testing.T) {
 		// {} is an empty body too.
 		c := e.client(t, "carol@example.io", "")
 		e.post(t, operator, fmt.Sprintf("/api/v1/clients/%d/suspend", c.ID), `{}`).wantJSON(t, http.StatusOK,
-			fmt.Sprintf(`{"id":%d,"email":"carol@example.io","name":"","status":"suspended","created_at":"2026-07-01T13:00:00Z","updated_at":"2026-07-01T13:00:00Z","licenses":0}`, c.ID))
+			fmt.Sprintf(`{"id":%d,"email":"carol@example.io","name":"","status":"suspended","created_at":"2026-07-01T13:00:00Z","updated_at":"2026-07-01T13:00:00Z","licenses":0,"site_url":"","score":null,"last_seen":null,"product":""}`, c.ID))
 	})
 }
 
@@ -70,7 +77,7 @@ func TestListClients(t *testing.T) {
 		e.client(t, "other@elsewhere.test", "Delta")
 		_ = must(db.CreateClient(e.otherCtx(), "c1@example.io", "Not ours"))
 		c := func(id int, email, name, status string) string {
-			return fmt.Sprintf(`{"id":%d,"email":%q,"name":%q,"status":%q,"created_at":"2026-07-01T10:00:00Z","updated_at":"2026-07-01T10:00:00Z","licenses":0}`,
+			return fmt.Sprintf(`{"id":%d,"email":%q,"name":%q,"status":%q,"created_at":"2026-07-01T10:00:00Z","updated_at":"2026-07-01T10:00:00Z","licenses":0,"site_url":"","score":null,"last_seen":null,"product":""}`,
 				id, email, name, status)
 		}
 		tests := []struct{ query, want string }{

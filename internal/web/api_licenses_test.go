@@ -30,11 +30,11 @@ func TestPoolsAndLicenses(t *testing.T) {
 				id, pool, client, label, status, revoked)
 		}
 		e.post(t, operator, "/api/v1/licenses", fmt.Sprintf(`{"client_id":%d,"pool_id":1,"label":"a.example.io"}`, a.ID)).
-			wantJSON(t, http.StatusCreated, lic(1, 1, a.ID, "a.example.io", "active", "null"))
+			wantLicense(t, http.StatusCreated, lic(1, 1, a.ID, "a.example.io", "active", "null"))
 		e.post(t, operator, "/api/v1/licenses", fmt.Sprintf(`{"client_id":%d,"pool_id":2}`, b.ID)).
-			wantJSON(t, http.StatusCreated, lic(2, 2, b.ID, "", "active", "null"))
+			wantLicense(t, http.StatusCreated, lic(2, 2, b.ID, "", "active", "null"))
 		e.post(t, operator, "/api/v1/licenses", fmt.Sprintf(`{"client_id":%d,"pool_id":1,"label":"b.example.io"}`, b.ID)).
-			wantJSON(t, http.StatusCreated, lic(3, 1, b.ID, "b.example.io", "active", "null"))
+			wantLicense(t, http.StatusCreated, lic(3, 1, b.ID, "b.example.io", "active", "null"))
 		e.get(t, auditor, "/api/v1/pools").wantJSON(t, http.StatusOK, pools(2, 1))
 
 		e.clock.Add(time.Minute)

@@ -261,6 +261,23 @@ func (r *response) wantJSON(t *testing.T, status int, want string) {
 
 // wantProblem fails unless the response is a problem with the status and
 // code, whose detail contains each of details.
+// wantLicense is wantJSON for a response holding a newly issued license
+// key (field "key", random): it checks the key's form, then compares the
+// rest with want.
+func (r *response) wantLicense(t *testing.T, status int, want string) string {
+	t.Helper()
+	var m map[string]any
+	r.decode(t, &m)
+	key, _ := m["key"].(string)
+	if !strings.HasPrefix(key, reseller.LicenseKeyPrefix) || len(key) != len(reseller.LicenseKeyPrefix)+43 {
+		t.Fatalf("key = %q, want rlk_ and 43 base64url characters; body: %s", key, r.body)
+	}
+	delete(m, "key")
+	rest, _ := json.Marshal(m)
+	(&response{status: r.status, header: r.header, body: rest}).wantJSON(t, status, want)
+	return key
+}
+
 func (r *response) wantProblem(t *testing.T, status int, code string, details ...string) web.Problem {
 	t.Helper()
 	if r.status != status {

@@ -103,6 +103,8 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			{"name": "clients", "description": "Your clients, identified by email."},
 			{"name": "pools", "description": "Blocks of license slots bought for a product."},
 			{"name": "licenses", "description": "Slots of pools allocated to clients."},
+			{"name": "sites", "description": "What the plugins on clients' sites report: dashboard, activity and alerts. Never in the audit log."},
+			{"name": "plugin", "description": "The API the security plugin on a client's site calls, with its license key; see docs/plugin-protocol.md."},
 			{"name": "audit", "description": "The append-only, verifiable log of every action."},
 			{"name": "operations", "description": "Health, metrics and this document."},
 		},
@@ -115,6 +117,8 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			},
 			"securitySchemes": object{
 				"bearer": object{"type": "http", "scheme": "bearer", "description": "An API token, created with `reseller token create`."},
+				"license": object{"type": "apiKey", "in": "header", "name": "Authorization",
+					"description": "The plugin's license key, as `Authorization: License rlk_...`: returned once when the license is allocated or its key re-issued."},
 			},
 		},
 	}
@@ -134,6 +138,9 @@ func (g *schemaGen) operation(rt *route, problem object) (object, error) {
 	}
 	if rt.public {
 		op["security"] = []object{}
+	}
+	if rt.license {
+		op["security"] = []object{{"license": []string{}}}
 	}
 	var params []object
 	for _, m := range pathParamRE.FindAllStringSubmatch(rt.path, -1) {

@@ -16,6 +16,7 @@ const (
 	pathHealth  = "/healthz"
 	pathMetrics = "/metrics"
 	pathOpenAPI = "/api/openapi.json"
+	pathCheckIn = "/api/plugin/v1/checkin"
 )
 
 // Common error codes: every authenticated route may return these.
@@ -33,12 +34,16 @@ func (s *Server) routeTable() []*route {
 		// Clients.
 		{method: "GET", path: apiPrefix + "/clients", id: "listClients", tag: "clients",
 			summary: "List clients, newest first", desc: "Deleted clients are left out unless status=deleted.",
-			query: []param{qClientStatus, qSearch, qEmail, qCursor, qLimit},
+			query: []param{qClientStatus, qSearch, qEmail, qNotSeen, qSort, qCursor, qLimit},
 			resp:  clientList{}, errors: []string{R}, run: s.listClients},
 		{method: "POST", path: apiPrefix + "/clients", id: "createClient", tag: "clients",
-			summary: "Onboard a client", body: createClientRequest{}, status: http.StatusCreated,
-			resp: reseller.Client{}, errors: []string{R, L, F, reseller.EEMAILTAKEN},
+			summary: "Onboard a client", desc: "With pool_id, the client's first license is allocated in the same transaction (client.created, then license.allocated, with the same request id), and the response holds it with its key, shown this once. A full pool refuses the whole request.",
+			body: createClientRequest{}, status: http.StatusCreated,
+			resp: onboardedClient{}, errors: []string{R, L, F, N, reseller.EEMAILTAKEN, reseller.EPOOLEXHAUSTED},
 			action: reseller.ActionClientCreated, run: s.createClient},
+		{method: "GET", path: apiPrefix + "/clients/{id}/activity", id: "getClientActivity", tag: "sites",
+			summary: "A client's site activity per day", desc: "One row per day (UTC days) from..to, empty days included, summed over the client's licenses; with the latest state of each site and the recent scans.",
+			query: []param{qDayFrom, qDayTo, qTZ}, resp: reseller.ClientActivity{}, errors: []string{R, N}, run: s.clientActivity},
 		{method: "GET", path: apiPrefix + "/clients/{id}", id: "getClient", tag: "clients",
 			summary: "Get a client", resp: reseller.Client{}, errors: []string{R, N}, run: s.getClient},
 		{method: "POST", path: apiPrefix + "/clients/{id}/suspend", id: "suspendClient", tag: "clients",
@@ -66,10 +71,35 @@ func (s *Server) routeTable() []*route {
 			summary: "Allocate a slot of a pool to a client", body: allocateRequest{}, status: http.StatusCreated,
 			resp: reseller.License{}, errors: []string{R, L, F, N, T, reseller.EPOOLEXHAUSTED, reseller.ECLIENTSUSPENDED},
 			action: reseller.ActionLicenseAllocated, run: s.allocateLicense},
+		{method: "POST", path: apiPrefix + "/licenses/{id}/reissue-key", id: "reissueLicenseKey", tag: "licenses",
+			summary: "Give a license a new key", desc: "The old key stops working at once; the new one is in the response (key), this once. Recorded as license.key_reissued. Licenses allocated before keys existed get their first key this way.",
+			body: emptyRequest{}, bodyOptional: true, resp: reseller.License{}, errors: []string{R, L, F, N, reseller.ECONFLICT},
+			action: reseller.ActionLicenseKeyReissued, run: s.reissueLicenseKey},
 		{method: "POST", path: apiPrefix + "/licenses/{id}/revoke", id: "revokeLicense", tag: "licenses",
 			summary: "Revoke a license, freeing its slot", body: reasonRequest{}, bodyOptional: true,
 			resp: reseller.License{}, errors: []string{R, L, F, N, reseller.ECONFLICT},
 			action: reseller.ActionLicenseRevoked, run: s.revokeLicense},
+
+		// Protected sites.
+		{method: "GET", path: apiPrefix + "/dashboard", id: "getDashboard", tag: "sites",
+			summary: "The account at a glance", desc: "Client counts, the average score of the active clients, pool usage, the lowest-scoring clients, the clients not seen for more than a day and the newest critical alerts.",
+			resp: reseller.Dashboard{}, run: s.getDashboard},
+		{method: "GET", path: apiPrefix + "/alerts", id: "listAlerts", tag: "sites",
+			summary: "List alerts across all clients, last raised first", query: []param{qSeverity, qDismissed, qClientID, qCursor, qLimit},
+			resp: alertList{}, errors: []string{R}, run: s.listAlerts},
+		{method: "POST", path: apiPrefix + "/alerts/{id}/dismiss", id: "dismissAlert", tag: "sites",
+			summary: "Dismiss an alert", desc: "Clears it from the active view; it stays in the history with who dismissed it and when. Not an audit log action.",
+			body: emptyRequest{}, bodyOptional: true, resp: reseller.Alert{}, errors: []string{R, L, F, N}, run: s.dismissAlert},
+		{method: "POST", path: apiPrefix + "/alerts/{id}/undismiss", id: "undismissAlert", tag: "sites",
+			summary: "Return a dismissed alert to the active view",
+			body:    emptyRequest{}, bodyOptional: true, resp: reseller.Alert{}, errors: []string{R, L, F, N}, run: s.undismissAlert},
+
+		// The plugin API.
+		{method: "POST", path: pathCheckIn, id: "checkIn", tag: "plugin", public: true, license: true,
+			summary: "Check in: report a site's state and learn the license's",
+			desc:    "Sent by the plugin every next_checkin_seconds with `Authorization: License <key>`. Suspended and revoked licenses are answers (200), not errors; an unknown key is 401. Over the per-license rate limit the answer is 429 with Retry-After. See docs/plugin-protocol.md.",
+			body:    reseller.CheckIn{}, resp: reseller.CheckInResult{}, errors: []string{R, L, reseller.EUNAUTHORIZED, reseller.ERATELIMITED, reseller.EUNAVAILABLE},
+			run: s.checkIn},
 
 		// Team and API tokens.
 		{method: "GET", path: apiPrefix + "/users", id: "listUsers", tag: "team",
@@ -151,6 +181,7 @@ type route struct {
 	summary      string
 	desc         string
 	public       bool    // no token needed
+	license      bool    // public, authenticated by a license key instead (the plugin API)
 	query        []param // path parameters come from the path
 	body         any     // request body type (zero value), nil for none; handlers read it with routeBody
 	bodyOptional bool
@@ -190,6 +221,13 @@ var (
 	qFrom          = param{name: "from", typ: "integer", desc: "The older tree size.", required: true}
 	qTo            = param{name: "to", typ: "integer", desc: "The newer tree size; the log as it is now by default."}
 	qSince         = param{name: "since", typ: "integer", desc: "An older tree size (from a checkpoint the auditor kept) to prove consistency from; 0 or absent for no consistency proof."}
+	qNotSeen       = param{name: "not_seen_days", typ: "integer", desc: "Only clients whose sites have not checked in for more than this many days (never seen included)."}
+	qSort          = param{name: "sort", typ: "string", enum: reseller.ClientSorts, desc: "newest (the default), score (lowest first), -score, last_seen (longest unseen first) or -last_seen; clients that never reported come last."}
+	qSeverity      = param{name: "severity", typ: "string", enum: []string{"critical", "warning", "info"}}
+	qDismissed     = param{name: "dismissed", typ: "string", enum: []string{reseller.AlertsActive, reseller.AlertsDismissed, reseller.AlertsAll}, desc: "active (the default), dismissed or all."}
+	qDayFrom       = param{name: "from", typ: "string", format: "date", desc: "First day, 2006-01-02; 29 days before to by default."}
+	qDayTo         = param{name: "to", typ: "string", format: "date", desc: "Last day, inclusive; today in tz by default."}
+	qTZ            = param{name: "tz", typ: "string", desc: "IANA time zone in which today is read, e.g. Europe/Paris; UTC by default."}
 	qFormat        = param{name: "format", typ: "string", enum: []string{"csv", "jsonl"}, desc: "csv by default."}
 )
 

@@ -31,7 +31,15 @@ type Store interface {
 	reseller.LicenseService
 	reseller.AuditService
 	reseller.LogService
+	reseller.SiteService
 	ConsoleStore
+}
+
+// Pruner is what a store that keeps raw check-ins for a limited time
+// offers; *sqldb.DB satisfies it. Serve calls it in the background.
+type Pruner interface {
+	// PruneCheckIns deletes the raw check-ins older than before.
+	PruneCheckIns(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Config configures a Server.
@@ -53,7 +61,20 @@ type Config struct {
 	// that grew (0 means every second; negative, never), if the store
 	// signs (Signer).
 	CheckpointEvery time.Duration
+	// CheckInRate is the sustained check-ins a minute allowed per license
+	// key, CheckInBurst how many at once: 0 means the defaults (6 and 10),
+	// a negative rate turns the limit off.
+	CheckInRate  float64
+	CheckInBurst int
+	// ActivityRetention is how long raw check-ins are kept (0 means
+	// DefaultActivityRetention, negative forever); Serve prunes older ones
+	// every PruneEvery (0 means an hour). Daily roll-ups are kept.
+	ActivityRetention time.Duration
+	PruneEvery        time.Duration
 }
+
+// DefaultActivityRetention is how long raw check-ins are kept by default.
+const DefaultActivityRetention = 90 * 24 * time.Hour
 
 // Signer is what a store that signs checkpoints in the background offers;
 // *sqldb.DB satisfies it.
@@ -99,6 +120,10 @@ type Server struct {
 
 	signer          Signer // nil when the store does not sign in the background
 	checkpointEvery time.Duration
+
+	checkIns   *limiters // per license key (api_plugin.go)
+	retention  time.Duration
+	pruneEvery time.Duration
 }
 
 // New returns a server for cfg. It panics if cfg has no store or if the
@@ -122,6 +147,21 @@ func New(cfg Config) *Server {
 		burst = DefaultRateBurst
 	}
 	s.limits = newLimiters(rl, burst)
+	cr, cb := cfg.CheckInRate, cfg.CheckInBurst
+	if cr == 0 {
+		cr = DefaultCheckInRate
+	}
+	if cb <= 0 {
+		cb = DefaultCheckInBurst
+	}
+	s.checkIns = newLimiters(cr/60, cb)
+	s.retention, s.pruneEvery = cfg.ActivityRetention, cfg.PruneEvery
+	if s.retention == 0 {
+		s.retention = DefaultActivityRetention
+	}
+	if s.pruneEvery <= 0 {
+		s.pruneEvery = time.Hour
+	}
 	s.metrics = newMetrics()
 	s.checkpointEvery = cfg.CheckpointEvery
 	if s.checkpointEvery == 0 {
@@ -167,7 +207,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, stopSigning := context.WithCancel(ctx)
 	signing := make(chan struct{})
 	go func() { defer close(signing); s.signCheckpoints(sctx) }()
-	defer func() { stopSigning(); <-signing }()
+	pruning := make(chan struct{})
+	go func() { defer close(pruning); s.pruneCheckIns(sctx) }()
+	defer func() { stopSigning(); <-signing; <-pruning }()
 	select {
 	case err := <-done:
 		return err
@@ -200,6 +242,30 @@ func (s *Server) signCheckpoints(ctx context.Context) {
 	for all := true; ; all = false {
 		if err := s.signer.SignCheckpoints(ctx, all); err != nil && ctx.Err() == nil {
 			s.log.Warn("signing checkpoints", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pruneCheckIns deletes, every pruneEvery until ctx is done, the raw
+// check-ins older than the retention period, starting at once.
+func (s *Server) pruneCheckIns(ctx context.Context) {
+	p, ok := s.store.(Pruner)
+	if !ok || s.retention < 0 {
+		return
+	}
+	t := time.NewTicker(s.pruneEvery)
+	defer t.Stop()
+	for {
+		n, err := p.PruneCheckIns(ctx, s.now().Add(-s.retention))
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning check-ins", slog.Any("error", err))
+		} else if n > 0 {
+			s.log.Info("pruned check-ins", slog.Int64("deleted", n), slog.Duration("retention", s.retention))
 		}
 		select {
 		case <-ctx.Done():

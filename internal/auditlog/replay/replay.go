@@ -264,6 +264,19 @@ func (s *State) apply(e *reseller.Entry) error {
 		l.Status = reseller.LicenseRevoked
 		s.Licenses[lid] = l
 		s.held[id]--
+	case reseller.ActionLicenseKeyReissued:
+		// A new key changes nothing the log replays, but only an active
+		// license of this client has a key to re-issue.
+		lid := e.Details.LicenseID
+		l, ok := s.Licenses[lid]
+		switch {
+		case !ok:
+			return fmt.Errorf("license %d was never allocated", lid)
+		case l.ClientID != id:
+			return fmt.Errorf("license %d belongs to client %d, not %d", lid, l.ClientID, id)
+		case l.Status != reseller.LicenseActive:
+			return fmt.Errorf("license %d is revoked; its key cannot be re-issued", lid)
+		}
 	default:
 		return fmt.Errorf("unknown action %q", e.Action)
 	}
