@@ -143,11 +143,12 @@ func (c *chrome) want(cond bool, format string, args ...any) {
 	}
 }
 
-// signIn signs in through the form and waits for the fleet.
+// signIn signs in through the form, on the way to the clients page, and
+// waits for it.
 func (c *chrome) signIn(email, password string) {
 	c.t.Helper()
 	c.do("sign in",
-		chromedp.Navigate(c.base+"/"),
+		chromedp.Navigate(c.base+"/clients"),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
