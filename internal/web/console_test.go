@@ -241,6 +241,8 @@ func TestConsolePagesByRole(t *testing.T) {
 		e := newEnv(t, db)
 		c := e.client(t, "shop@example.org", "Shop")
 		l := must(db.AllocateLicense(e.as(operator), c.ID, e.pool.ID, "www.shop.example"))
+		site, _ := e.seedSite(t, "site@example.org", "https://site.example.org", 5, 77)
+		sl := must(e.allLicenses(t, site.ID))[0]
 		all := reseller.Roles
 		managers := []reseller.Role{owner, admin}
 		changers := []reseller.Role{owner, admin, operator}
@@ -249,7 +251,13 @@ func TestConsolePagesByRole(t *testing.T) {
 			allowed []reseller.Role
 			want    string
 		}{
+			{"/", all, "Security posture"},
 			{"/clients", all, "shop@example.org"},
+			{"/clients?sort=score&not_seen_days=1", all, "shop@example.org"},
+			{fmt.Sprintf("/clients/%d", site.ID), all, "Score and activity"},
+			{"/alerts", all, "Unresolved malware"},
+			{fmt.Sprintf("/alerts?client_id=%d&severity=critical&dismissed=all", site.ID), all, "Alerts of site@example.org"},
+			{fmt.Sprintf("/licenses/%d/reissue", sl.ID), changers, "Re-issue this license"},
 			{"/clients?q=shop&status=active", all, "shop@example.org"},
 			{fmt.Sprintf("/clients/%d", c.ID), all, "www.shop.example"},
 			{fmt.Sprintf("/clients/%d/delete", c.ID), managers, "Delete this client?"},
@@ -278,6 +286,10 @@ func TestConsolePagesByRole(t *testing.T) {
 				res := e.visitor(t).get(tt.path)
 				if tt.path == "/help" {
 					res.want(200, tt.want)
+					return
+				}
+				if tt.path == "/" {
+					res.redirects("/signin")
 					return
 				}
 				res.redirects("/signin?next=" + url.QueryEscape(tt.path))
