@@ -102,7 +102,7 @@ func TestConsoleSitePages(t *testing.T) {
 		e.seedSite(t, "stale@example.io", "https://stale.example.io", 1, 70)
 		e.clock.Add(50 * time.Hour) // nobody checked in since
 		v := e.signedIn(t, auditor)
-		v.get("/").want(200, "Total clients", `id="stat-total"><span class="stat-value">3<`, "Average security score",
+		v.get("/").want(200, "Total clients", `id="stat-total"><span class="stat-value">3<`, `id="stat-score"><span class="stat-value">6`, "Average security score",
 			fmt.Sprintf(`href="/clients/%d">low@example.io`, low.ID), "3 clients not seen since yesterday or earlier",
 			"Unresolved malware", `href="/alerts?severity=critical"`, "Pro 10", "3 of 10 used", "<meter")
 		v.get("/clients?sort=score").want(200, "https://low.example.io", "2 days ago", `title="good">93<`)

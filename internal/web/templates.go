@@ -92,6 +92,7 @@ func parseTemplates(assetURLs map[string]string) (map[string]*template.Template,
 		"scoreWord":     scoreWord,
 		"deref":         func(n *int) int { return *n },
 		"longDay":       longDay,
+		"oneDecimal":    func(f *float64) string { return strconv.FormatFloat(*f, 'f', 1, 64) },
 	}
 	base, err := template.New(layoutTemplate).Funcs(funcs).ParseFS(templateFS, "templates/"+layoutTemplate, "templates/"+partialsTemplate)
 	if err != nil {
