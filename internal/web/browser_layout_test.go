@@ -37,7 +37,10 @@ func tourPages(t *testing.T, e *env) []string {
 		e.client(t, fmt.Sprintf("client-%02d@example.org", i), "")
 	}
 	lic := must(e.db.AllocateLicense(op, old.ID+1, e.pool.ID, "site"))
+	site, _ := e.seedSite(t, "owner.of.a.rather.long.address@protected-site.example", "https://www.a-very-long-host-name-for-a-shop.protected-site.example/store", 30, 58)
 	return []string{
+		"/", "/alerts", "/alerts?dismissed=all&severity=critical", fmt.Sprintf("/alerts?client_id=%d", site.ID),
+		"/clients?sort=score&not_seen_days=1", fmt.Sprintf("/clients/%d", site.ID), fmt.Sprintf("/licenses/%d/reissue", lic.ID),
 		"/clients", fmt.Sprintf("/clients/%d", long.ID), fmt.Sprintf("/clients/%d", old.ID), fmt.Sprintf("/clients/%d", old.ID+1),
 		fmt.Sprintf("/clients/%d/delete", old.ID+1), fmt.Sprintf("/licenses/%d/revoke", lic.ID),
 		"/pools", "/team", "/audit", "/audit?print=1", "/audit?q=action%3Aclient.suspended&action=license.revoked",

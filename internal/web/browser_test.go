@@ -143,11 +143,12 @@ func (c *chrome) want(cond bool, format string, args ...any) {
 	}
 }
 
-// signIn signs in through the form and waits for the fleet.
+// signIn signs in through the form, on the way to the clients page, and
+// waits for it.
 func (c *chrome) signIn(email, password string) {
 	c.t.Helper()
 	c.do("sign in",
-		chromedp.Navigate(c.base+"/"),
+		chromedp.Navigate(c.base+"/clients"),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
@@ -304,4 +305,66 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)),
 	)
 	c.want(strings.Contains(c.text("current-zone"), "Europe/Paris"), "zone after pinning: %q", c.text("current-zone"))
+}
+
+// The protected-sites pages in a browser set to Tokyo time: the dashboard
+// after sign-in, onboarding with a pool and its key, the clients list, a
+// client's activity, and dismissing an alert.
+func TestBrowserSites(t *testing.T) {
+	db := sqldbtest.MustOpen(t, "sqlite")
+	e := newEnv(t, db)
+	e.setPassword(t, operator)
+	low, _ := e.seedSite(t, "low@example.org", "https://low.example.org", 30, 44)
+	e.seedSite(t, "fine@example.org", "https://fine.example.org", 3, 95)
+	e.clock.Add(3 * time.Hour)
+	c := newChrome(t, e.srv.URL)
+	if _, err := chromedp.Call(c.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	c.do("sign in to the dashboard",
+		chromedp.Navigate(c.base+"/"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "operator@acme.test"),
+		chromedp.SendKeys(chromedp.ID("password"), goodPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("stat-total")),
+	)
+	c.want(c.location() == "/", "after sign-in at %s", c.location())
+	c.want(strings.Contains(c.text("stat-total"), "2"), "total: %q", c.text("stat-total"))
+	c.want(strings.HasPrefix(c.text("lowest-scores"), "low@example.org"), "lowest: %q", c.text("lowest-scores"))
+	c.want(strings.Contains(c.text("critical"), "Unresolved malware"), "critical: %q", c.text("critical"))
+
+	c.do("onboard with a pool",
+		chromedp.Navigate(c.base+"/clients"),
+		chromedp.WaitVisible(chromedp.ID("new-client-email")),
+		chromedp.SendKeys(chromedp.ID("new-client-email"), "new@example.org"),
+		chromedp.SendKeys(chromedp.ID("new-client-site"), "https://new.example.org"),
+		chromedp.SetValue(chromedp.ID("new-client-pool"), fmt.Sprint(e.pool.ID)),
+		chromedp.Click(chromedp.ID("add-client-button")),
+		chromedp.WaitVisible(chromedp.ID("secret")),
+	)
+	key := eval[string](c, `document.getElementById("secret").value`)
+	c.want(strings.HasPrefix(key, "rlk_"), "key %q", key)
+	c.want(eval[bool](c, `!document.querySelector("[data-copy=secret]").hidden`), "no copy button")
+	c.want(strings.Contains(c.text("secret-note"), "shown only now"), "note %q", c.text("secret-note"))
+
+	c.do("clients by score", chromedp.Navigate(c.base+"/clients?sort=score"), chromedp.WaitVisible(chromedp.ID("clients")))
+	rows := eval[[]string](c, `Array.from(document.querySelectorAll("#clients tbody tr")).map(r => r.innerText)`)
+	c.want(len(rows) == 3 && strings.Contains(rows[0], "low@example.org") && strings.Contains(rows[0], "3 h ago"), "rows %q", rows)
+	seen := eval[string](c, `document.querySelector("#clients tbody tr time").title`)
+	c.want(strings.Contains(seen, "Asia/Tokyo") && strings.Contains(seen, "UTC"), "last seen title %q", seen)
+
+	c.do("a client's activity", chromedp.Navigate(c.base+fmt.Sprintf("/clients/%d", low.ID)), chromedp.WaitVisible(chromedp.ID("activity")))
+	c.want(eval[int](c, `document.querySelectorAll("#activity tbody tr").length`) == 30, "activity rows")
+	c.want(eval[int](c, `document.querySelectorAll(".scorechart svg rect").length`) == 30, "chart bars")
+	c.want(eval[bool](c, `document.querySelector(".scorechart svg a") === null`), "a link in the chart")
+
+	c.do("dismiss the critical alert",
+		chromedp.Click(chromedp.ID("client-alerts-link")),
+		chromedp.WaitVisible(chromedp.ID("alerts")),
+		chromedp.Click(chromedp.CSS(`#alerts form[action$="/dismiss"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash-ok`)),
+	)
+	c.want(strings.Contains(c.text("alerts"), "by operator@acme.test"), "alerts after dismissing: %q", c.text("alerts"))
+	c.want(strings.HasPrefix(c.location(), "/alerts?client_id="), "back at %q", c.location())
 }

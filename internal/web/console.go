@@ -256,16 +256,6 @@ func (s *Server) initConsole() error {
 	return nil
 }
 
-// home sends the signed-in to the fleet and everyone else to sign in.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	if viewerFrom(r.Context()) == nil {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return nil
-	}
-	http.Redirect(w, r, "/clients", http.StatusSeeOther)
-	return nil
-}
-
 // browsing reports whether a request that matched no route comes from
 // someone browsing the console (who gets a page) rather than a program
 // (which gets a problem).

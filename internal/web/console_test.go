@@ -57,8 +57,8 @@ func TestConsoleSignIn(t *testing.T) {
 		if strings.Contains(raw, "Secure") {
 			t.Errorf("Set-Cookie %q is Secure over plain HTTP", raw)
 		}
-		v.get("/").redirects("/clients")
-		v.get("/signin").redirects("/clients")
+		v.get("/").want(200, "Dashboard", "Total clients", `aria-current="page">Dashboard`)
+		v.get("/signin").redirects("/")
 		v.get("/clients").want(200, "operator@acme.test", "Acme Hosting", `action="/signout"`)
 
 		// The session lives in the database: a restarted server knows it.
@@ -94,29 +94,29 @@ func TestConsoleSignInNext(t *testing.T) {
 		proxied.setPassword(t, auditor)
 		pv := proxied.visitor(t)
 		pv.header["X-Forwarded-Proto"] = "https"
-		res := pv.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/clients")
+		res := pv.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/")
 		if raw := res.header.Get("Set-Cookie"); !strings.Contains(raw, "; Secure") || !strings.Contains(raw, "HttpOnly") {
 			t.Fatalf("Set-Cookie behind TLS: %q", raw)
 		}
 		// Signing in again replaces the session rather than adding one.
 		old := regexp.MustCompile(`session=(rss_[A-Za-z0-9_-]+)`).FindStringSubmatch(res.header.Get("Set-Cookie"))[1]
 		pv.setCookie("session", old)
-		pv.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/clients")
+		pv.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/")
 		if _, err := proxied.db.SessionActor(context.Background(), old); reseller.ErrorCode(err) != reseller.EUNAUTHORIZED {
 			t.Fatalf("the earlier session still works: %v", err)
 		}
 
 		for next, want := range map[string]string{
 			"/audit?action=client.created": "/audit?action=client.created",
-			"//evil.example/x":             "/clients",
-			"/\\evil.example":              "/clients",
-			"https://evil.example/":        "/clients",
-			"/\t/evil.example":             "/clients",
-			"/\n/evil.example":             "/clients",
-			"/a\\b":                        "/clients",
-			"/\u0085/evil.example":         "/clients",
+			"//evil.example/x":             "/",
+			"/\\evil.example":              "/",
+			"https://evil.example/":        "/",
+			"/\t/evil.example":             "/",
+			"/\n/evil.example":             "/",
+			"/a\\b":                        "/",
+			"/\u0085/evil.example":         "/",
 			"/%09/evil.example":            "/%09/evil.example",
-			"":                             "/clients",
+			"":                             "/",
 		} {
 			v := e.visitor(t)
 			v.post("/signin", form("email", "auditor@acme.test", "password", goodPassword, "next", next)).redirects(want)
@@ -145,7 +145,7 @@ func TestConsoleSignInRateLimit(t *testing.T) {
 			t.Fatal("no Retry-After")
 		}
 		// ...but not their team: another user of the account signs in.
-		from("198.51.100.7").post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/clients")
+		from("198.51.100.7").post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).redirects("/")
 		// The attacker's address is locked for every email, known or not.
 		attacker.post("/signin", form("email", "auditor@acme.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
 		attacker.post("/signin", form("email", "nobody@acme.test", "password", goodPassword)).want(http.StatusTooManyRequests, msg)
@@ -161,8 +161,8 @@ func TestConsoleSignInRateLimit(t *testing.T) {
 		other.post("/signin", form("email", "op@other.test", "password", "wrong but allowed")).want(http.StatusUnauthorized)
 		// The allowance comes back over time: one attempt per 3 minutes.
 		e.clock.Add(3 * time.Minute)
-		from("198.51.100.8").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).redirects("/clients")
-		from("198.51.100.8").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).redirects("/clients")
+		from("198.51.100.8").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).redirects("/")
+		from("198.51.100.8").post("/signin", form("email", "operator@acme.test", "password", goodPassword)).redirects("/")
 	})
 }
 
@@ -241,6 +241,8 @@ func TestConsolePagesByRole(t *testing.T) {
 		e := newEnv(t, db)
 		c := e.client(t, "shop@example.org", "Shop")
 		l := must(db.AllocateLicense(e.as(operator), c.ID, e.pool.ID, "www.shop.example"))
+		site, _ := e.seedSite(t, "site@example.org", "https://site.example.org", 5, 77)
+		sl := must(e.allLicenses(t, site.ID))[0]
 		all := reseller.Roles
 		managers := []reseller.Role{owner, admin}
 		changers := []reseller.Role{owner, admin, operator}
@@ -249,7 +251,13 @@ func TestConsolePagesByRole(t *testing.T) {
 			allowed []reseller.Role
 			want    string
 		}{
+			{"/", all, "Security posture"},
 			{"/clients", all, "shop@example.org"},
+			{"/clients?sort=score&not_seen_days=1", all, "shop@example.org"},
+			{fmt.Sprintf("/clients/%d", site.ID), all, "Score and activity"},
+			{"/alerts", all, "Unresolved malware"},
+			{fmt.Sprintf("/alerts?client_id=%d&severity=critical&dismissed=all", site.ID), all, "Alerts of site@example.org"},
+			{fmt.Sprintf("/licenses/%d/reissue", sl.ID), changers, "Re-issue this license"},
 			{"/clients?q=shop&status=active", all, "shop@example.org"},
 			{fmt.Sprintf("/clients/%d", c.ID), all, "www.shop.example"},
 			{fmt.Sprintf("/clients/%d/delete", c.ID), managers, "Delete this client?"},
@@ -278,6 +286,10 @@ func TestConsolePagesByRole(t *testing.T) {
 				res := e.visitor(t).get(tt.path)
 				if tt.path == "/help" {
 					res.want(200, tt.want)
+					return
+				}
+				if tt.path == "/" {
+					res.redirects("/signin")
 					return
 				}
 				res.redirects("/signin?next=" + url.QueryEscape(tt.path))
@@ -487,7 +499,7 @@ func TestConsolePasswordLink(t *testing.T) {
 		v.get("/signin?email=newbie%40acme.test").want(200, "Your password is set.", `value="newbie@acme.test"`)
 		v.get(path).want(http.StatusNotFound, "not valid")
 		v.post(path, form("password", "long enough password", "confirm", "long enough password")).want(http.StatusNotFound)
-		v.post("/signin", form("email", "newbie@acme.test", "password", "long enough password")).redirects("/clients")
+		v.post("/signin", form("email", "newbie@acme.test", "password", "long enough password")).redirects("/")
 		v.get("/team").want(http.StatusForbidden)
 
 		// An admin cannot make a link for the owner; nor see the button.
@@ -519,7 +531,7 @@ func TestEveryTemplateRendered(t *testing.T) {
 	c := e.client(t, "tour@example.org", "Tour")
 	v := e.signedIn(t, owner)
 	e.visitor(t).get("/signin").want(200)
-	for _, p := range []string{"/clients", fmt.Sprintf("/clients/%d", c.ID), fmt.Sprintf("/clients/%d/delete", c.ID),
+	for _, p := range []string{"/", "/clients", fmt.Sprintf("/clients/%d", c.ID), fmt.Sprintf("/clients/%d/delete", c.ID), "/alerts",
 		"/pools", "/team", "/audit", "/audit/1", "/settings", "/help", "/clients/99999"} {
 		v.get(p)
 	}

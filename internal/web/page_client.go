@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/resellerconsole/reseller"
 )
@@ -23,7 +24,17 @@ type clientData struct {
 	// TopErr is a form's error whose form the page no longer shows (the
 	// client changed meanwhile): it goes at the top of the page.
 	TopErr string
+	// What the client's sites reported: the last 30 days (newest first in
+	// Days), the score chart of the same days, and its newest alerts.
+	Activity   *reseller.ClientActivity
+	Days       []reseller.ActivityDay
+	Chart      *scoreChart
+	Alerts     []*reseller.Alert
+	MoreAlerts bool
 }
+
+// clientAlerts is how many of a client's active alerts its page lists.
+const clientAlerts = 10
 
 // licenseRow is a license with its pool's name.
 type licenseRow struct {
@@ -80,6 +91,17 @@ func (s *Server) renderClient(w http.ResponseWriter, r *http.Request, f *form, s
 	for _, l := range ls {
 		d.Licenses = append(d.Licenses, &licenseRow{License: l, Pool: names[l.PoolID]})
 	}
+	if d.Activity, err = s.store.ClientActivity(ctx, id, time.Time{}, time.Time{}, d.V.Loc); err != nil {
+		return err
+	}
+	d.Days = slices.Clone(d.Activity.Days)
+	slices.Reverse(d.Days)
+	d.Chart = newScoreChart(d.Activity.Days)
+	as, next, err := s.store.ListAlerts(ctx, reseller.AlertFilter{ClientID: id, Limit: clientAlerts})
+	if err != nil {
+		return err
+	}
+	d.Alerts, d.MoreAlerts = as, next != ""
 	if viewerFrom(ctx).Allowed(reseller.PermViewAudit) {
 		es, next, err := s.store.ListEntries(ctx, reseller.AuditFilter{ClientID: id, Limit: timelineSize})
 		if err != nil {
@@ -276,4 +298,55 @@ func formID(r *http.Request, field, what string) (int64, error) {
 		return 0, reseller.Errorf(reseller.EINVALID, "%s %q is not a valid id.", what, v)
 	}
 	return id, nil
+}
+
+// reissueKeyPage asks before giving a license a new key: the plugin
+// configured with the old one stops checking in.
+func (s *Server) reissueKeyPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := pathID(r, "License")
+	if err != nil {
+		return err
+	}
+	l, err := s.store.FindLicenseByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := allowed(r, reseller.PermManageClients); err != nil {
+		return err
+	}
+	if l.Status != reseller.LicenseActive {
+		return reseller.Errorf(reseller.ECONFLICT, "License %d is revoked; only an active license gets a new key.", id)
+	}
+	c, err := s.store.FindClientByID(ctx, l.ClientID)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("License %d of %s gets a new key, shown once on the next page. The current key stops working at once: "+
+		"the plugin on the site checks in again only after the new key is entered in its settings. This is recorded in the audit log.", l.ID, c.Email)
+	d := &confirmData{page: s.newPage(w, r, "Re-issue license key", "clients"), Heading: "Re-issue this license's key?", Message: msg,
+		Action: fmt.Sprintf("/licenses/%d/reissue", l.ID), Button: "Re-issue key", Cancel: clientURL(c.ID)}
+	return s.render(w, r, http.StatusOK, "confirm.html", d)
+}
+
+// reissueKeyForm gives the license its new key and shows it, this once.
+func (s *Server) reissueKeyForm(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := pathID(r, "License")
+	if err != nil {
+		return err
+	}
+	l, err := s.store.ReissueLicenseKey(ctx, id)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.FindClientByID(ctx, l.ClientID)
+	if err != nil {
+		return err
+	}
+	return s.showKey(w, r, &secretData{Heading: fmt.Sprintf("New key for license %d", l.ID),
+		Intro: fmt.Sprintf("The old key of license %d (%s) no longer works. Enter this one in the plugin's settings on the client's site.", l.ID, c.Email),
+		Label: "License key", Secret: l.Key,
+		Note: "The key is shown only now: it is kept hashed, so nobody can read it again. If it is lost, re-issue it once more.",
+		Back: clientURL(c.ID), BackText: "Back to the client"})
 }

@@ -113,7 +113,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 // safeNext returns where to go after signing in: a path on this site, never
 // another site ("//evil.example" or "/\evil.example" would be one).
 func safeNext(next string) string {
-	const home = "/clients"
+	const home = "/"
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
 		next == "/signin" || strings.HasPrefix(next, "/signin?") {
 		return home

@@ -28,6 +28,9 @@ type secretData struct {
 	Label   string
 	Secret  string
 	Note    string
+	// Back and BackText lead on from the page; the team by default.
+	Back, BackText string
+	Key            bool // a license key: the page says where it goes
 }
 
 // teamPage lists the team and its API tokens, for those who manage them.

@@ -88,6 +88,11 @@ func parseTemplates(assetURLs map[string]string) (map[string]*template.Template,
 		"statusClass":   func(s any) string { return "badge badge-" + fmt.Sprint(s) },
 		"title":         titleCase,
 		"slug":          func(s any) string { return strings.ReplaceAll(fmt.Sprint(s), ".", "-") },
+		"scoreClass":    scoreClass,
+		"scoreWord":     scoreWord,
+		"deref":         func(n *int) int { return *n },
+		"longDay":       longDay,
+		"oneDecimal":    func(f *float64) string { return strconv.FormatFloat(*f, 'f', 1, 64) },
 	}
 	base, err := template.New(layoutTemplate).Funcs(funcs).ParseFS(templateFS, "templates/"+layoutTemplate, "templates/"+partialsTemplate)
 	if err != nil {
