@@ -184,6 +184,12 @@ func TestBrowserConsole(t *testing.T) {
 	c.do("allocate a license",
 		chromedp.SendKeys(chromedp.ID("label"), "www.browser.example"),
 		chromedp.Click(chromedp.ID("allocate-button")),
+		chromedp.WaitVisible(chromedp.ID("secret")),
+	)
+	key := eval[string](c, `document.getElementById("secret").value`)
+	c.want(strings.HasPrefix(key, "rlk_"), "the allocation shows key %q", key)
+	c.do("back to the client",
+		chromedp.Click(chromedp.ID("secret-back")),
 		chromedp.WaitVisible(chromedp.ID("licenses")),
 	)
 	lic := c.text("licenses")

@@ -342,7 +342,7 @@ func TestConsoleActionsByRole(t *testing.T) {
 			}, "303", reseller.ActionClientReactivated},
 			{"allocate", all, func(t *testing.T) (string, url.Values) {
 				return fmt.Sprintf("/clients/%d/licenses", fresh(t).ID), form("pool", fmt.Sprint(e.pool.ID), "label", "a.example")
-			}, "303", reseller.ActionLicenseAllocated},
+			}, "rlk_", reseller.ActionLicenseAllocated}, // the new key, shown once
 			{"revoke", all, func(t *testing.T) (string, url.Values) {
 				l := must(db.AllocateLicense(e.as(operator), fresh(t).ID, e.pool.ID, ""))
 				return fmt.Sprintf("/licenses/%d/revoke", l.ID), form("reason", "unused")

@@ -168,17 +168,32 @@ func (s *Server) reactivateClientForm(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) allocateLicenseForm(w http.ResponseWriter, r *http.Request) error {
-	return s.clientFormAction(w, r, "allocate", func(ctx context.Context, id int64) (string, error) {
+	id, err := pathID(r, "Client")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	l, err := func() (*reseller.License, error) {
 		poolID, err := formID(r, "pool", "Pool")
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		l, err := s.store.AllocateLicense(ctx, id, poolID, r.PostForm.Get("label"))
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("License %d allocated.", l.ID), nil
-	})
+		return s.store.AllocateLicense(ctx, id, poolID, r.PostForm.Get("label"))
+	}()
+	if userError(err) {
+		return s.renderClient(w, r, &form{Name: "allocate", Values: r.PostForm, Err: reseller.ErrorMessage(err)}, statusOf(err))
+	} else if err != nil {
+		return err
+	}
+	if l.Key == "" {
+		return redirect(w, r, clientURL(id), fmt.Sprintf("License %d allocated.", l.ID))
+	}
+	// The key exists in clear only in this answer: show it once.
+	return s.showKey(w, r, &secretData{Heading: fmt.Sprintf("License %d allocated", l.ID),
+		Intro: fmt.Sprintf("Enter this license key in the plugin's settings on the client's site (license %d); the plugin checks in with it.", l.ID),
+		Label: "License key", Secret: l.Key,
+		Note: "The key is shown only now: it is kept hashed, so nobody can read it again. If it is lost, re-issue it from the client's page.",
+		Back: clientURL(id), BackText: "Back to the client"})
 }
 
 // confirmData is the page that asks before an action that cannot be undone.
