@@ -232,5 +232,6 @@ type LogService interface {
 	ProveConsistency(ctx context.Context, from, to int64) (*ConsistencyProof, error)
 	// WriteBundle writes a verification bundle of the entries f selects,
 	// with a consistency proof from size since when it is not 0.
-	WriteBundle(ctx context.Context, w io.Writer, f AuditFilter, since int64) error
+	// It returns how many entries the bundle holds.
+	WriteBundle(ctx context.Context, w io.Writer, f AuditFilter, since int64) (int, error)
 }

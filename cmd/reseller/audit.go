@@ -148,7 +148,7 @@ func (c *auditExportCmd) Run(e *env) (err error) {
 	switch c.Format {
 	case "bundle":
 		ew = &flushOnly{}
-		if n, err = db.WriteAccountBundle(e.ctx, c.Account, w, f, c.Since); err != nil {
+		if n, err = db.WriteBundle(ctx, w, f, c.Since); err != nil {
 			return err
 		}
 		ctx = nil

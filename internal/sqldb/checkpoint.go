@@ -210,13 +210,12 @@ func hashBytes(hs []tlog.Hash) [][]byte {
 }
 
 // WriteBundle implements reseller.LogService.
-func (db *DB) WriteBundle(ctx context.Context, w io.Writer, f reseller.AuditFilter, since int64) error {
+func (db *DB) WriteBundle(ctx context.Context, w io.Writer, f reseller.AuditFilter, since int64) (int, error) {
 	a, err := reseller.Authorize(ctx, reseller.PermViewAudit)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = db.WriteAccountBundle(ctx, a.AccountID, w, f, since)
-	return err
+	return db.WriteAccountBundle(ctx, a.AccountID, w, f, since)
 }
 
 // WriteAccountBundle writes a verification bundle of an account's entries

@@ -101,7 +101,7 @@ func (s *Server) writeBundle(w http.ResponseWriter, r *http.Request, f reseller.
 	name := fmt.Sprintf("audit-bundle-account-%d-%s.json", actor.AccountID, time.Now().UTC().Format("20060102T150405Z"))
 	lw := &lazyWriter{w: w, contentType: "application/json",
 		disposition: mime.FormatMediaType("attachment", map[string]string{"filename": name})}
-	err := s.store.WriteBundle(r.Context(), lw, f, since)
+	_, err := s.store.WriteBundle(r.Context(), lw, f, since)
 	switch {
 	case err != nil && lw.started:
 		s.log.LogAttrs(r.Context(), slog.LevelError, "bundle failed midway",
