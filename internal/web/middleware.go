@@ -100,8 +100,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			s.metrics.observe(info.route, r.Method, status, d)
 			level := slog.LevelInfo
-			if info.route == pathHealth || info.route == pathMetrics {
-				level = slog.LevelDebug // probes and scrapes would drown the log
+			if info.route == pathHealth || info.route == pathMetrics || info.route == pathCheckIn && status < 400 {
+				// Probes, scrapes and every plugin's check-in every few
+				// minutes would drown the log (and cost CPU); the metrics
+				// count them, and failed check-ins are still logged.
+				level = slog.LevelDebug
 			}
 			attrs := []slog.Attr{
 				slog.String("method", r.Method), slog.String("route", info.route), slog.Int("status", status),
