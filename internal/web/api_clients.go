@@ -92,6 +92,12 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) suspendClient(w http.ResponseWriter, r *http.Request) error {
+	return s.clientReasonAction(w, r, s.store.SuspendClient)
+}
+
+// clientReasonAction serves an action on a client whose optional body
+// gives a reason for the entry.
+func (s *Server) clientReasonAction(w http.ResponseWriter, r *http.Request, do func(context.Context, int64, string) (*reseller.Client, error)) error {
 	id, err := pathID(r, "Client")
 	if err != nil {
 		return err
@@ -100,7 +106,7 @@ func (s *Server) suspendClient(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.store.SuspendClient(r.Context(), id, req.Reason)
+	c, err := do(r.Context(), id, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -112,19 +118,7 @@ func (s *Server) reactivateClient(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "Client")
-	if err != nil {
-		return err
-	}
-	req, err := routeBody[reasonRequest](w, r)
-	if err != nil {
-		return err
-	}
-	c, err := s.store.DeleteClientWithReason(r.Context(), id, req.Reason)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, c)
+	return s.clientReasonAction(w, r, s.store.DeleteClientWithReason)
 }
 
 // clientAction serves an action on a client that takes no input.

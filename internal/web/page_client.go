@@ -244,23 +244,32 @@ func (s *Server) deleteClientForm(w http.ResponseWriter, r *http.Request) error 
 	})
 }
 
-func (s *Server) revokeLicensePage(w http.ResponseWriter, r *http.Request) error {
+// activeLicense finds the license of the path for a confirm page: an
+// active one, with its client, for a viewer who manages clients; revoked is
+// the conflict msg (with the license id).
+func (s *Server) activeLicense(r *http.Request, revoked string) (*reseller.License, *reseller.Client, error) {
 	ctx := r.Context()
 	id, err := pathID(r, "License")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	l, err := s.store.FindLicenseByID(ctx, id)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := allowed(r, reseller.PermManageClients); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if l.Status != reseller.LicenseActive {
-		return reseller.Errorf(reseller.ECONFLICT, "License %d is already revoked.", id)
+		return nil, nil, reseller.Errorf(reseller.ECONFLICT, revoked, id)
 	}
 	c, err := s.store.FindClientByID(ctx, l.ClientID)
+	return l, c, err
+}
+
+func (s *Server) revokeLicensePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	l, c, err := s.activeLicense(r, "License %d is already revoked.")
 	if err != nil {
 		return err
 	}
@@ -318,22 +327,7 @@ func formID(r *http.Request, field, what string) (int64, error) {
 // reissueKeyPage asks before giving a license a new key: the plugin
 // configured with the old one stops checking in.
 func (s *Server) reissueKeyPage(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	id, err := pathID(r, "License")
-	if err != nil {
-		return err
-	}
-	l, err := s.store.FindLicenseByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := allowed(r, reseller.PermManageClients); err != nil {
-		return err
-	}
-	if l.Status != reseller.LicenseActive {
-		return reseller.Errorf(reseller.ECONFLICT, "License %d is revoked; only an active license gets a new key.", id)
-	}
-	c, err := s.store.FindClientByID(ctx, l.ClientID)
+	l, c, err := s.activeLicense(r, "License %d is revoked; only an active license gets a new key.")
 	if err != nil {
 		return err
 	}
