@@ -73,7 +73,9 @@ func (c *sitesSimulateCmd) Run(e *env) error {
 		return fmt.Errorf("--interval and --duration must be positive")
 	}
 	url := strings.TrimRight(c.URL, "/") + "/api/plugin/v1/checkin"
-	ctx, cancel := context.WithTimeout(e.ctx, c.Duration)
+	// stop ends the run; a check-in already sent is still waited for, so
+	// the summary counts every check-in the server answered.
+	stop, cancel := context.WithTimeout(e.ctx, c.Duration)
 	defer cancel()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	st := &simStats{byStatus: map[string]int64{}}
@@ -96,7 +98,7 @@ func (c *sitesSimulateCmd) Run(e *env) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			newPlugin(key, uint64(i)).run(ctx, client, url, c.Interval, st)
+			newPlugin(key, uint64(i)).run(e.ctx, stop, client, url, c.Interval, st)
 		}()
 	}
 	wg.Wait()
@@ -138,11 +140,13 @@ func newPlugin(key string, seed uint64) *plugin {
 		site: fmt.Sprintf("https://site%d.example.net", seed), version: fmt.Sprintf("4.%d.%d", 2+rng.IntN(3), rng.IntN(10))}
 }
 
-func (p *plugin) run(ctx context.Context, client *http.Client, url string, interval time.Duration, st *simStats) {
+// run checks in every interval until stop is done; a request in flight then
+// runs to its end unless ctx (an interrupt) ends it.
+func (p *plugin) run(ctx, stop context.Context, client *http.Client, url string, interval time.Duration, st *simStats) {
 	wait := time.Duration(p.rng.Int64N(int64(interval))) // spread the plugins out
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop.Done():
 			return
 		case <-time.After(wait):
 		}
