@@ -18,8 +18,9 @@ import (
 // together with the log head that every action of an account updates, bounds
 // how many actions a second the store records. So write transactions go
 // through a committer goroutine, which runs whatever actions are waiting in
-// a single transaction, each inside its own savepoint: an action that fails
-// rolls back alone and the others commit, all with one commit. Alone, an
+// a single transaction: an action that fails rolls back alone (the batch is
+// run again with a savepoint around each action, see commitBatch) and the
+// others commit, all with one commit. Alone, an
 // action still gets a transaction of its own at once; under load, batches
 // grow by themselves.
 //
@@ -169,12 +170,24 @@ func (db *DB) submit(ctx context.Context, fn func(ctx context.Context, tx *Tx) e
 
 // commitBatch runs a batch and answers each of its actions: with its own
 // error if it was refused, with nil if it committed, and with the batch's
-// error if the batch failed as a whole. A batch that lost a deadlock is run
-// again, all of it, in a new transaction.
+// error if the batch failed as a whole.
+//
+// A batch first runs without savepoints: most actions are not refused, and
+// a savepoint costs a statement per action (a round trip on PostgreSQL).
+// If one is refused, that transaction is rolled back whole, nothing of it
+// having been delivered, and the batch runs again with a savepoint around
+// each action, so that the refused one rolls back alone. A batch that lost
+// a deadlock is run again, all of it, in a new transaction.
 func (db *DB) commitBatch(batch []*writeReq) {
 	var err error
+	saved := false
 	for attempt := 1; ; attempt++ {
-		if err = db.runBatch(batch); err == nil || !retryable(err) || attempt == maxAttempts {
+		err = db.runBatch(batch, saved)
+		if errors.Is(err, errRefusedUnsaved) {
+			saved, attempt = true, attempt-1
+			continue
+		}
+		if err == nil || !retryable(err) || attempt == maxAttempts {
 			break
 		}
 		// Let the other side of the deadlock finish before trying again.
@@ -189,10 +202,16 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}
 }
 
+// errRefusedUnsaved is runBatch's answer when an action of a batch run
+// without savepoints was refused: the batch must run again with them.
+var errRefusedUnsaved = errors.New("sqldb: an action of a batch without savepoints was refused")
+
 // runBatch runs a batch's actions in one transaction and commits it. Each
 // action's outcome is left in its err; the returned error is the batch's:
-// it failed as a whole and nothing of it was committed.
-func (db *DB) runBatch(batch []*writeReq) error {
+// it failed as a whole and nothing of it was committed. Unless saved, the
+// actions of a batch of several run without savepoints, and the first one
+// refused fails the batch with errRefusedUnsaved.
+func (db *DB) runBatch(batch []*writeReq, saved bool) error {
 	ctx := context.Background()
 	tx, err := db.beginAt(ctx)
 	if err != nil {
@@ -213,15 +232,21 @@ func (db *DB) runBatch(batch []*writeReq) error {
 			return err
 		}
 	}
-	committed := 0
-	for i, r := range batch {
+	committed, first := 0, true
+	for _, r := range batch {
 		if r.err = r.ctx.Err(); r.err != nil {
 			continue // its caller has gone: it is not run at all
 		}
-		if len(batch) == 1 {
+		switch {
+		case len(batch) == 1:
 			r.err = db.runAlone(tx, r)
-		} else {
-			r.err = db.runSaved(tx, r, i == 0)
+		case !saved:
+			if r.err = db.runAlone(tx, r); r.err != nil && !retryable(r.err) {
+				return errRefusedUnsaved
+			}
+		default:
+			r.err = db.runSaved(tx, r, first)
+			first = false
 		}
 		if r.err != nil && retryable(r.err) {
 			return r.err
@@ -248,8 +273,9 @@ func (db *DB) runBatch(batch []*writeReq) error {
 	return nil
 }
 
-// runAlone runs the only action of a batch; if it fails, the transaction
-// is rolled back whole. Like runSaved's, its statements are not cancelled.
+// runAlone runs an action without a savepoint: the only one of its batch,
+// or one of a batch run without them. If it fails, the transaction is
+// rolled back whole. Like runSaved's, its statements are not cancelled.
 func (db *DB) runAlone(tx *Tx, r *writeReq) error {
 	tx.now = microNow(db)
 	return runProtected(context.WithoutCancel(r.ctx), tx, r.fn)
