@@ -32,9 +32,12 @@ type dialect struct {
 	// connection and reused (Tx.stmt). pgx prepares and caches statements
 	// on each connection by itself.
 	prepare bool
-	// insertCTE: an INSERT may run inside a WITH clause of another, so an
-	// entry and its hashes go in one statement.
-	insertCTE bool
+	// batchAppends: a transaction's appends to the log (entries and Merkle
+	// hashes) are kept in memory and written at commit together with the
+	// heads, in one statement (data-modifying WITH clauses over unnest of
+	// arrays), rather than one statement per append: on PostgreSQL each
+	// statement is a round trip, which a batch would otherwise pay per action.
+	batchAppends bool
 	// multiStatement: statements without parameters may be sent several
 	// at once, in one round trip.
 	multiStatement bool
@@ -85,7 +88,7 @@ var (
 		snapshot:         sql.LevelRepeatableRead,
 		readOnlyTx:       true,
 		numbered:         true,
-		insertCTE:        true,
+		batchAppends:     true,
 		multiStatement:   true,
 		roles:            true,
 		hasMigrations:    "SELECT to_regclass('schema_migrations') IS NOT NULL",

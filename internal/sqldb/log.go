@@ -19,8 +19,10 @@ import (
 //
 // The transaction reads the head once and keeps it (with the hashes of the
 // tree's right edge, which the next append needs) in tx.log; the head row
-// is written back once, at commit. So an append costs one statement on
-// PostgreSQL (the entry and its hashes) and two on SQLite.
+// is written back once, at commit. On SQLite an append costs two prepared
+// statements (the entry, its hashes); on PostgreSQL none until the commit,
+// which writes all of the transaction's entries, hashes and heads in one
+// statement (see pendingAppends).
 func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reseller.Action, target reseller.Target, d reseller.Details) (*reseller.Entry, error) {
 	if err := tx.db.LogInconsistent(a.AccountID); err != nil {
 		return nil, err // see sign.go: a log that failed its check takes nothing more
@@ -59,29 +61,31 @@ func (tx *Tx) appendEntry(ctx context.Context, a *reseller.Actor, action reselle
 			return nil, err
 		}
 	}
-	entry := []any{a.AccountID, e.Seq, tus, string(action), clientID, strings.ToLower(target.Email),
-		a.UserID, strings.ToLower(a.Email), rec}
-	var q strings.Builder
-	args := make([]any, 0, len(entry)+3*len(hashes))
-	if tx.db.dialect.insertCTE && len(hashes) > 0 {
-		q.WriteString("WITH e AS (" + insertEntry + ") ")
-		args = append(args, entry...)
-	} else if _, err := tx.exec(ctx, insertEntry, entry...); err != nil {
-		return nil, err
-	}
-	q.WriteString("INSERT INTO audit_hashes (account_id, idx, hash) VALUES ")
-	start := tlog.StoredHashIndex(0, size)
-	for i := range hashes {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?)")
-		args = append(args, a.AccountID, start+int64(i), hashes[i][:])
-	}
-	if len(hashes) > 0 {
-		if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+	if tx.db.dialect.batchAppends {
+		tx.log.pending.add(e, tus, clientID, strings.ToLower(target.Email), strings.ToLower(a.Email), tlog.StoredHashIndex(0, size), hashes)
+	} else {
+		if _, err := tx.exec(ctx, insertEntry, a.AccountID, e.Seq, tus, string(action), clientID, strings.ToLower(target.Email),
+			a.UserID, strings.ToLower(a.Email), rec); err != nil {
 			return nil, err
 		}
+		if len(hashes) > 0 {
+			var q strings.Builder
+			args := make([]any, 0, 3*len(hashes))
+			q.WriteString("INSERT INTO audit_hashes (account_id, idx, hash) VALUES ")
+			start := tlog.StoredHashIndex(0, size)
+			for i := range hashes {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?)")
+				args = append(args, a.AccountID, start+int64(i), hashes[i][:])
+			}
+			if _, err := tx.exec(ctx, q.String(), args...); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(hashes) > 0 {
 		h.edge.appended(size, hashes)
 	}
 	h.size, h.timeUS = size+1, tus
@@ -172,8 +176,56 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // each account's head as the transaction has it, read (and on PostgreSQL
 // locked) once, and written back once by flushHeads.
 type logBatch struct {
-	heads map[int64]*logHead
+	heads   map[int64]*logHead
+	pending pendingAppends // with dialect.batchAppends: the rows not written yet
 }
+
+// pendingAppends holds the rows of a transaction's appends, column by
+// column, until flushHeads writes them with the heads in one statement.
+// Appends never read back hashes of their own transaction (the tree's right
+// edge holds those), so nothing needs them in the database before then.
+type pendingAppends struct {
+	account, seq, timeUS, client, actor []int64
+	action, target, actorEmail          []string
+	record                              [][]byte
+	hashAccount, hashIdx                []int64
+	hash                                [][]byte
+}
+
+func (p *pendingAppends) add(e *reseller.Entry, timeUS, clientID int64, target, actorEmail string, start int64, hashes []tlog.Hash) {
+	p.account = append(p.account, e.AccountID)
+	p.seq = append(p.seq, e.Seq)
+	p.timeUS = append(p.timeUS, timeUS)
+	p.action = append(p.action, string(e.Action))
+	p.client = append(p.client, clientID)
+	p.target = append(p.target, target)
+	p.actor = append(p.actor, e.Actor.ID)
+	p.actorEmail = append(p.actorEmail, actorEmail)
+	p.record = append(p.record, e.Record)
+	for i := range hashes {
+		p.hashAccount = append(p.hashAccount, e.AccountID)
+		p.hashIdx = append(p.hashIdx, start+int64(i))
+		p.hash = append(p.hash, hashes[i][:])
+	}
+}
+
+// truncate forgets the rows past the first entries and hashes.
+func (p *pendingAppends) truncate(entries, hashes int) {
+	p.account, p.seq, p.timeUS, p.client, p.actor = p.account[:entries], p.seq[:entries], p.timeUS[:entries], p.client[:entries], p.actor[:entries]
+	p.action, p.target, p.actorEmail, p.record = p.action[:entries], p.target[:entries], p.actorEmail[:entries], p.record[:entries]
+	p.hashAccount, p.hashIdx, p.hash = p.hashAccount[:hashes], p.hashIdx[:hashes], p.hash[:hashes]
+}
+
+// flushAppends writes the pending rows and the heads in one statement.
+const flushAppends = `WITH e AS (
+	INSERT INTO audit_entries (account_id, seq, time_us, action, client_id, target_email, actor_id, actor_email, record)
+	SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::bytea[])
+), h AS (
+	INSERT INTO audit_hashes (account_id, idx, hash) SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[])
+)
+UPDATE audit_heads SET size = v.size, last_time_us = v.t
+FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS v(account_id, size, t)
+WHERE audit_heads.account_id = v.account_id`
 
 // logHead is an account's log head within a transaction.
 type logHead struct {
@@ -229,8 +281,26 @@ func (tx *Tx) addHead(accountID int64, h *logHead) {
 	tx.log.heads[accountID] = h
 }
 
-// flushHeads writes back the heads that this transaction's appends moved.
+// flushHeads writes back the heads that this transaction's appends moved,
+// with the appends' pending rows (batchAppends).
 func (tx *Tx) flushHeads(ctx context.Context) error {
+	if p := &tx.log.pending; len(p.account) > 0 {
+		var ids, sizes, times []int64
+		for id, h := range tx.log.heads {
+			if h.size != h.stored {
+				ids, sizes, times = append(ids, id), append(sizes, h.size), append(times, h.timeUS)
+			}
+		}
+		if _, err := tx.exec(ctx, flushAppends, p.account, p.seq, p.timeUS, p.action, p.client, p.target, p.actor, p.actorEmail, p.record,
+			p.hashAccount, p.hashIdx, p.hash, ids, sizes, times); err != nil {
+			return err
+		}
+		p.truncate(0, 0)
+		for _, h := range tx.log.heads {
+			h.stored = h.size
+		}
+		return nil
+	}
 	for id, h := range tx.log.heads {
 		if h.size == h.stored {
 			continue
@@ -243,29 +313,38 @@ func (tx *Tx) flushHeads(ctx context.Context) error {
 	return nil
 }
 
-// save returns a copy of the heads, for restore.
-func (b *logBatch) save() map[int64]logHead {
-	if len(b.heads) == 0 {
-		return nil
-	}
-	c := make(map[int64]logHead, len(b.heads))
-	for id, h := range b.heads {
-		c[id] = *h
-	}
-	return c
+// savedLog is what restore puts back.
+type savedLog struct {
+	heads           map[int64]logHead
+	entries, hashes int
 }
 
-// restore puts back the heads as save found them, when an action of a
-// batch rolls back to its savepoint. A head first read by that action is
-// forgotten: on PostgreSQL the rollback also released its lock.
-func (b *logBatch) restore(saved map[int64]logHead) {
+// save returns a copy of the heads and the number of pending rows, for
+// restore.
+func (b *logBatch) save() savedLog {
+	s := savedLog{entries: len(b.pending.account), hashes: len(b.pending.hashIdx)}
+	if len(b.heads) == 0 {
+		return s
+	}
+	s.heads = make(map[int64]logHead, len(b.heads))
+	for id, h := range b.heads {
+		s.heads[id] = *h
+	}
+	return s
+}
+
+// restore puts back the heads and pending rows as save found them, when an
+// action of a batch rolls back to its savepoint. A head first read by that
+// action is forgotten: on PostgreSQL the rollback also released its lock.
+func (b *logBatch) restore(saved savedLog) {
 	b.heads = nil
-	for id, h := range saved {
+	for id, h := range saved.heads {
 		if b.heads == nil {
-			b.heads = make(map[int64]*logHead, len(saved))
+			b.heads = make(map[int64]*logHead, len(saved.heads))
 		}
 		b.heads[id] = &h
 	}
+	b.pending.truncate(saved.entries, saved.hashes)
 }
 
 // committed keeps the right edges of the trees this transaction appended
