@@ -38,8 +38,10 @@ import (
 // synchronous_commit off, so that check-ins cannot take every connection
 // that actions need.
 //
-// Check-ins are written in batches by a few writer goroutines: whatever
-// is waiting goes into one transaction.
+// Check-ins are written in batches by writer goroutines (one on SQLite, a
+// few on PostgreSQL): whatever is waiting goes into one transaction. The
+// writes of one client always go to the same writer, so that two writers'
+// batches never wait for each other's locks on a client's rows.
 
 // activityPath is the activity file of the SQLite database at path.
 func activityPath(path string) string { return path + "-activity" }
@@ -47,7 +49,7 @@ func activityPath(path string) string { return path + "-activity" }
 // activity is the activity write path of a DB.
 type activity struct {
 	db      *sql.DB
-	reqs    chan *activityReq
+	reqs    []chan *activityReq // one per writer
 	closed  chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
@@ -66,7 +68,7 @@ const maxActivityBatch = 256
 
 // openActivity opens the activity write path and starts its writers.
 func (db *DB) openActivity() error {
-	a := &activity{reqs: make(chan *activityReq, 4096), closed: make(chan struct{})}
+	a := &activity{closed: make(chan struct{})}
 	writers := 1
 	if db.dialect.singleWriter {
 		path := strings.TrimPrefix(strings.TrimPrefix(db.dsn, "sqlite:"), "file:")
@@ -90,8 +92,10 @@ func (db *DB) openActivity() error {
 	}
 	db.act = a
 	for range writers {
+		reqs := make(chan *activityReq, 4096/writers)
+		a.reqs = append(a.reqs, reqs)
 		a.wg.Add(1)
-		go func() { defer a.wg.Done(); db.writeActivity() }()
+		go func() { defer a.wg.Done(); db.writeActivity(reqs) }()
 	}
 	return nil
 }
@@ -108,12 +112,13 @@ func (a *activity) close() error {
 func (db *DB) ActivitySQL() *sql.DB { return db.act.db }
 
 // activityUpdate runs fn in an activity transaction, batched with other
-// waiting writes, and waits for the outcome.
-func (db *DB) activityUpdate(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+// waiting writes of client's writer, and waits for the outcome. Writes of
+// no client in particular give client 0.
+func (db *DB) activityUpdate(ctx context.Context, client int64, fn func(ctx context.Context, tx *Tx) error) error {
 	r := &activityReq{fn: fn, done: make(chan error, 1)}
 	db.act.backlog.Add(1)
 	select {
-	case db.act.reqs <- r:
+	case db.act.reqs[uint64(client)%uint64(len(db.act.reqs))] <- r:
 	case <-db.act.closed:
 		db.act.backlog.Add(-1)
 		return errClosed
@@ -132,17 +137,17 @@ func (db *DB) ActivityBacklog() int { return int(db.act.backlog.Load()) }
 // waiting, up to maxActivityBatch, and writes it in one transaction. If
 // the batch fails, each write is tried again alone, so that one bad write
 // (or a deadlock between PostgreSQL writers) fails only itself.
-func (db *DB) writeActivity() {
+func (db *DB) writeActivity(reqs chan *activityReq) {
 	a := db.act
 	for {
 		var batch []*activityReq
 		select {
-		case r := <-a.reqs:
+		case r := <-reqs:
 			batch = append(batch, r)
 		case <-a.closed:
 			for {
 				select {
-				case r := <-a.reqs:
+				case r := <-reqs:
 					r.done <- errClosed
 					a.backlog.Add(-1)
 				default:
@@ -153,7 +158,7 @@ func (db *DB) writeActivity() {
 	drain:
 		for len(batch) < maxActivityBatch {
 			select {
-			case r := <-a.reqs:
+			case r := <-reqs:
 				batch = append(batch, r)
 			default:
 				break drain
@@ -319,7 +324,7 @@ func (db *DB) PruneCheckIns(ctx context.Context, before time.Time) (int64, error
 	var total int64
 	for {
 		var n int64
-		err := db.activityUpdate(ctx, func(ctx context.Context, tx *Tx) error {
+		err := db.activityUpdate(ctx, 0, func(ctx context.Context, tx *Tx) error {
 			r, err := tx.tx.ExecContext(ctx, db.dialect.rebind(`DELETE FROM checkins WHERE id IN
 				(SELECT id FROM checkins WHERE time_us < ? ORDER BY time_us LIMIT 5000)`), micros(before))
 			if err != nil {

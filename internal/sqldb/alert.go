@@ -122,7 +122,7 @@ func (db *DB) setDismissed(ctx context.Context, id int64, dismiss bool) (*resell
 	if err != nil {
 		return nil, err
 	}
-	err = db.activityUpdate(ctx, func(ctx context.Context, tx *Tx) error {
+	err = db.activityUpdate(ctx, 0, func(ctx context.Context, tx *Tx) error {
 		var err error
 		if dismiss {
 			_, err = tx.tx.ExecContext(ctx, db.dialect.rebind(`UPDATE alerts SET dismissed_us = ?, dismissed_by_id = ?, dismissed_by_email = ?

@@ -54,7 +54,7 @@ func (db *DB) CheckInAt(ctx context.Context, key string, in *reseller.CheckIn, a
 	default:
 		res.License.Status = reseller.PluginActive
 	}
-	err = db.activityUpdate(ctx, func(ctx context.Context, tx *Tx) error {
+	err = db.activityUpdate(ctx, l.clientID, func(ctx context.Context, tx *Tx) error {
 		return tx.recordCheckIn(ctx, l, in, at)
 	})
 	if err != nil {
@@ -209,7 +209,7 @@ func (db *DB) noteClientStatus(accountID, clientID int64, status reseller.Client
 	if status == reseller.ClientActive {
 		active = 1
 	}
-	db.activityUpdate(context.Background(), func(ctx context.Context, tx *Tx) error {
+	db.activityUpdate(context.Background(), clientID, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.actExec(ctx, "UPDATE client_state SET active = ? WHERE account_id = ? AND client_id = ?", active, accountID, clientID)
 		return err
 	})
