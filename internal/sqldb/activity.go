@@ -57,10 +57,12 @@ type activity struct {
 	stmts   sync.Map     // query text → *sql.Stmt (SQLite; see actExec)
 }
 
-// activityReq is one write of activity, run with others in a transaction.
+// activityReq is one write of activity, run with others in a transaction:
+// a check-in, or any other write as a function.
 type activityReq struct {
-	fn   func(ctx context.Context, tx *Tx) error
-	done chan error
+	checkin *checkinRow
+	fn      func(ctx context.Context, tx *Tx) error
+	done    chan error
 }
 
 // maxActivityBatch bounds the writes of one activity transaction.
@@ -115,7 +117,16 @@ func (db *DB) ActivitySQL() *sql.DB { return db.act.db }
 // waiting writes of client's writer, and waits for the outcome. Writes of
 // no client in particular give client 0.
 func (db *DB) activityUpdate(ctx context.Context, client int64, fn func(ctx context.Context, tx *Tx) error) error {
-	r := &activityReq{fn: fn, done: make(chan error, 1)}
+	return db.activitySubmit(ctx, client, &activityReq{fn: fn, done: make(chan error, 1)})
+}
+
+// activityCheckIn writes a check-in, batched with other waiting writes of
+// its client's writer, and waits for the outcome.
+func (db *DB) activityCheckIn(ctx context.Context, c *checkinRow) error {
+	return db.activitySubmit(ctx, c.client, &activityReq{checkin: c, done: make(chan error, 1)})
+}
+
+func (db *DB) activitySubmit(ctx context.Context, client int64, r *activityReq) error {
 	db.act.backlog.Add(1)
 	select {
 	case db.act.reqs[uint64(client)%uint64(len(db.act.reqs))] <- r:
@@ -219,8 +230,26 @@ func (db *DB) runActivity(batch []*activityReq) error {
 			return err
 		}
 	}
+	// Check-ins: on SQLite one at a time (its statements are prepared
+	// and cost no round trip); on PostgreSQL all together, after the rest.
+	var checkins []*checkinRow
 	for _, r := range batch {
-		if err := runProtected(ctx, tx, r.fn); err != nil {
+		var err error
+		switch {
+		case r.checkin == nil:
+			err = runProtected(ctx, tx, r.fn)
+		case db.dialect.singleWriter:
+			err = tx.recordCheckIn(ctx, r.checkin)
+		default:
+			checkins = append(checkins, r.checkin)
+		}
+		if err != nil {
+			sqlTx.Rollback()
+			return err
+		}
+	}
+	if len(checkins) > 0 {
+		if err := tx.recordCheckIns(ctx, checkins); err != nil {
 			sqlTx.Rollback()
 			return err
 		}

@@ -63,3 +63,22 @@ func Write(ctx context.Context, db *DB, fn func(ctx context.Context, exec func(q
 		})
 	})
 }
+
+// CheckInsTogether writes check-ins in one activity transaction, as one
+// batch of the activity writer: check-in i of the license of keys[i], at
+// times[i].
+func CheckInsTogether(ctx context.Context, db *DB, keys []string, ins []*reseller.CheckIn, times []time.Time) error {
+	var batch []*activityReq
+	for i, key := range keys {
+		l, err := db.licenseByKey(ctx, key)
+		if err != nil {
+			return err
+		}
+		at := reseller.Micro(times[i])
+		if err := ins[i].Validate(at); err != nil {
+			return err
+		}
+		batch = append(batch, &activityReq{checkin: newCheckinRow(l, ins[i], at)})
+	}
+	return db.runActivity(batch)
+}
