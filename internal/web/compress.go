@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -54,6 +55,9 @@ func acceptsGzip(h string) bool {
 	return false
 }
 
+// minCompressed is the smallest body of known length that is compressed.
+const minCompressed = 1024
+
 // gzipWriter decides at the response's first byte whether to compress it,
 // by its Content-Type and status.
 type gzipWriter struct {
@@ -74,6 +78,11 @@ func (g *gzipWriter) decide(code int) {
 	h := g.Header()
 	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
 	if code == http.StatusNoContent || code == http.StatusNotModified || h.Get("Content-Encoding") != "" || !compressible[mt] {
+		return
+	}
+	// A body whose length is known and small is sent as it is: gzip
+	// would cost more time than its few bytes save.
+	if n, err := strconv.Atoi(h.Get("Content-Length")); err == nil && n < minCompressed {
 		return
 	}
 	h.Set("Content-Encoding", "gzip")

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/resellerconsole/reseller"
@@ -103,25 +105,31 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeProblem(w http.ResponseWriter, p Problem) {
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(p)
+	writeEncoded(w, p.Status, "application/problem+json", p)
 }
 
 // writeJSON writes v as the JSON response with the status. It returns nil so
 // that handlers can end with it: once the status is sent, a failed write
 // means the client went away, and there is nothing left to tell it.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	return writeEncoded(w, status, "application/json", v)
+}
+
+// writeEncoded writes v as JSON of the content type. It is encoded first,
+// so that its length is known: a small answer (most of them) then goes out
+// as it is, without gzip (see compress).
+func writeEncoded(w http.ResponseWriter, status int, contentType string, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
 	return nil
 }
