@@ -265,7 +265,7 @@ func (s *Server) pruneCheckIns(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("pruning check-ins", slog.Any("error", err))
 		} else if n > 0 {
-			s.log.Info("pruned check-ins", slog.Int64("deleted", n), slog.Duration("retention", s.retention))
+			s.log.Info("pruned check-ins", slog.Int64("deleted", n), slog.String("retention", s.retention.String()))
 		}
 		select {
 		case <-ctx.Done():
