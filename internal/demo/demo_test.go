@@ -201,3 +201,33 @@ func TestSeedIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedEndsWithSuspendedClients: whatever day the demo is written on, it
+// ends with some clients suspended (and so some plugins told so), as a
+// reseller's fleet would. The history is a random walk that depends on its
+// end date, so a few dates are tried, today's among them.
+func TestSeedEndsWithSuspendedClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds three times")
+	}
+	now := time.Now().UTC()
+	for _, end := range []time.Time{now, now.AddDate(0, 0, -17), time.Date(2026, 11, 29, 18, 0, 0, 0, time.UTC)} {
+		t.Run(end.Format("2006-01-02"), func(t *testing.T) {
+			t.Parallel()
+			db := sqldbtest.MustOpen(t, "sqlite")
+			res, err := demo.Seed(context.Background(), db, end)
+			if err != nil {
+				t.Fatal(err)
+			}
+			owner := reseller.NewContext(context.Background(), &reseller.Actor{UserID: res.Users[0].ID,
+				AccountID: res.Account.ID, Email: res.Users[0].Email, Role: reseller.RoleOwner, Via: reseller.ViaCLI})
+			cs, _, err := db.ListClients(owner, reseller.ClientFilter{Status: reseller.ClientSuspended, Limit: reseller.MaxPageSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) == 0 {
+				t.Fatal("the demo ends with no suspended client")
+			}
+		})
+	}
+}
