@@ -178,6 +178,9 @@ func TestCheckInBadInput(t *testing.T) {
 			{"alert without kind", alert(strings.Replace(okAlert, `"kind":"malware"`, `"kind":""`, 1)), "kind"},
 			{"alert without message", alert(strings.Replace(okAlert, `"message":"m"`, `"message":""`, 1)), "message"},
 			{"alert without time", alert(strings.Replace(okAlert, `,"raised_at":"2026-07-01T09:00:00Z"`, ``, 1)), "raised_at"},
+			{"NUL in a version", `{"site_url":"https://ann.example.io","plugin_version":"4.2\u0000","score":5}`, "plugin_version"},
+			{"control character in a platform version", `{` + site + `,"platform_version":"6.5\u0007","score":5}`, "platform_version"},
+			{"NUL in an alert message", alert(strings.Replace(okAlert, `"message":"m"`, `"message":"m\u0000"`, 1)), "message"},
 			{"not an object", `[1]`, "object"},
 		}
 		for _, tt := range tests {
