@@ -175,13 +175,7 @@ func TestSeedIsDeterministic(t *testing.T) {
 	end := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var first []string
 	for i := range 2 {
-		db := sqldbtest.MustOpen(t, "sqlite")
-		res, err := demo.Seed(context.Background(), db, end)
-		if err != nil {
-			t.Fatal(err)
-		}
-		owner := reseller.NewContext(context.Background(), &reseller.Actor{UserID: res.Users[0].ID,
-			AccountID: res.Account.ID, Email: res.Users[0].Email, Role: reseller.RoleOwner, Via: reseller.ViaCLI})
+		db, owner := seedSQLite(t, end)
 		es, _, err := db.ListEntries(owner, reseller.AuditFilter{Limit: 20})
 		if err != nil {
 			t.Fatal(err)
@@ -214,13 +208,7 @@ func TestSeedEndsWithSuspendedClients(t *testing.T) {
 	for _, end := range []time.Time{now, now.AddDate(0, 0, -17), time.Date(2026, 11, 29, 18, 0, 0, 0, time.UTC)} {
 		t.Run(end.Format("2006-01-02"), func(t *testing.T) {
 			t.Parallel()
-			db := sqldbtest.MustOpen(t, "sqlite")
-			res, err := demo.Seed(context.Background(), db, end)
-			if err != nil {
-				t.Fatal(err)
-			}
-			owner := reseller.NewContext(context.Background(), &reseller.Actor{UserID: res.Users[0].ID,
-				AccountID: res.Account.ID, Email: res.Users[0].Email, Role: reseller.RoleOwner, Via: reseller.ViaCLI})
+			db, owner := seedSQLite(t, end)
 			cs, _, err := db.ListClients(owner, reseller.ClientFilter{Status: reseller.ClientSuspended, Limit: reseller.MaxPageSize})
 			if err != nil {
 				t.Fatal(err)
@@ -230,4 +218,17 @@ func TestSeedEndsWithSuspendedClients(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seedSQLite writes the demo ending at end into a new SQLite database and
+// returns it with a context acting as the demo's owner.
+func seedSQLite(t *testing.T, end time.Time) (*sqldb.DB, context.Context) {
+	t.Helper()
+	db := sqldbtest.MustOpen(t, "sqlite")
+	res, err := demo.Seed(context.Background(), db, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, reseller.NewContext(context.Background(), &reseller.Actor{UserID: res.Users[0].ID,
+		AccountID: res.Account.ID, Email: res.Users[0].Email, Role: reseller.RoleOwner, Via: reseller.ViaCLI})
 }
