@@ -10,6 +10,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +36,7 @@ type serveCmd struct {
 
 	ActivityRetention string  `default:"90d" placeholder:"AGE" help:"How long raw plugin check-ins are kept, as 90d or 720h; older ones are pruned in the background (daily roll-ups and alerts are kept). 0 keeps them forever."`
 	CheckInRate       float64 `name:"checkin-rate" default:"${checkin_rate}" placeholder:"N" help:"Check-ins a minute allowed per license key (default ${checkin_rate}); negative turns the limit off."`
+	Profile           string  `name:"cpu-profile" placeholder:"FILE" help:"Write a CPU profile of the server while it runs (the demo's writing included) to FILE, for go tool pprof (docs/performance.md)."`
 }
 
 // parseAge reads a duration written as Go does (720h) or in days (90d).
@@ -101,6 +103,17 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	if retention == 0 {
 		retention = -1 // kept forever
+	}
+	if c.Profile != "" {
+		f, err := os.Create(c.Profile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	db, err := e.openSigned(true)
 	if err != nil {

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/resellerconsole/reseller"
+	"github.com/resellerconsole/reseller/internal/sqldb/sqldbtest"
 )
 
 // served is a running `reseller serve`.
@@ -191,5 +194,30 @@ func TestServeBadAddress(t *testing.T) {
 	r := invoke(t, "", "--db", dsn, "serve", "--addr", "127.0.0.1:99999")
 	if r.code != 1 || !strings.Contains(r.stderr, "reseller: listen:") {
 		t.Errorf("exit %d, stderr %q; want a listen error", r.code, r.stderr)
+	}
+}
+
+// TestServeCPUProfile: serve --cpu-profile writes a CPU profile (gzipped,
+// as go tool pprof reads it) of the server once it stops.
+func TestServeCPUProfile(t *testing.T) {
+	dsn := sqldbtest.NewDSN(t, "sqlite")
+	provision(t, dsn)
+	file := filepath.Join(t.TempDir(), "cpu.prof")
+	s := startServe(t, "--db", dsn, "serve", "--cpu-profile", file)
+	if code, body := get(t, s.url+"/healthz", ""); code != http.StatusOK {
+		t.Fatalf("GET /healthz = %d %q", code, body)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Fatalf("serve exited %d; stderr:\n%s", code, s.stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("the profile is %d bytes, not gzipped", len(b))
+	}
+	if r := invoke(t, "", "--db", dsn, "serve", "--addr", "127.0.0.1:0", "--cpu-profile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.prof")); r.code != 1 || !strings.Contains(r.stderr, "cpu.prof") {
+		t.Fatalf("a profile that cannot be written: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -71,10 +71,12 @@ func (db *DB) licenseByKey(ctx context.Context, key string) (*pluginLicense, err
 		return nil, unknown
 	}
 	l := &pluginLicense{}
-	err := db.ro.QueryRowContext(ctx, db.dialect.rebind(`SELECT l.id, l.account_id, l.client_id, l.status, c.status, p.name, p.product
+	// Prepared once (readRow): at thousands of check-ins a second, parsing
+	// the query each time was a fifth of the server's CPU on SQLite.
+	err := db.readRow(ctx, `SELECT l.id, l.account_id, l.client_id, l.status, c.status, p.name, p.product
 		FROM licenses l JOIN clients c ON c.account_id = l.account_id AND c.id = l.client_id
 		JOIN pools p ON p.account_id = l.account_id AND p.id = l.pool_id
-		WHERE l.key_hash = ?`), hashSecret(key)).Scan(&l.id, &l.accountID, &l.clientID, &l.status, &l.clientStatus, &l.pool, &l.product)
+		WHERE l.key_hash = ?`, hashSecret(key)).Scan(&l.id, &l.accountID, &l.clientID, &l.status, &l.clientStatus, &l.pool, &l.product)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, unknown
 	}
