@@ -20,9 +20,8 @@ import (
 // through a committer goroutine, which runs whatever actions are waiting in
 // a single transaction: an action that fails rolls back alone (the batch is
 // run again with a savepoint around each action, see commitBatch) and the
-// others commit, all with one commit. Alone, an
-// action still gets a transaction of its own at once; under load, batches
-// grow by themselves.
+// others commit, all with one commit. Alone, an action still gets a
+// transaction of its own at once; under load, batches grow by themselves.
 //
 // A batch takes each account's log head once (see logBatch in log.go) and
 // writes it back once, just before the commit. No action's outcome is
