@@ -249,14 +249,9 @@ func (s *State) apply(e *reseller.Entry) error {
 		s.held[id]++
 	case reseller.ActionLicenseRevoked:
 		lid := e.Details.LicenseID
-		l, ok := s.Licenses[lid]
-		switch {
-		case !ok:
-			return fmt.Errorf("license %d was never allocated", lid)
-		case l.ClientID != id:
-			return fmt.Errorf("license %d belongs to client %d, not %d", lid, l.ClientID, id)
-		case l.Status != reseller.LicenseActive:
-			return fmt.Errorf("license %d is already revoked", lid)
+		l, err := s.activeLicense(lid, id, "already revoked")
+		if err != nil {
+			return err
 		}
 		if err := c.Status.Check(reseller.DoRevoke); err != nil {
 			return err
@@ -267,15 +262,8 @@ func (s *State) apply(e *reseller.Entry) error {
 	case reseller.ActionLicenseKeyReissued:
 		// A new key changes nothing the log replays, but only an active
 		// license of this client has a key to re-issue.
-		lid := e.Details.LicenseID
-		l, ok := s.Licenses[lid]
-		switch {
-		case !ok:
-			return fmt.Errorf("license %d was never allocated", lid)
-		case l.ClientID != id:
-			return fmt.Errorf("license %d belongs to client %d, not %d", lid, l.ClientID, id)
-		case l.Status != reseller.LicenseActive:
-			return fmt.Errorf("license %d is revoked; its key cannot be re-issued", lid)
+		if _, err := s.activeLicense(e.Details.LicenseID, id, "revoked; its key cannot be re-issued"); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("unknown action %q", e.Action)
@@ -286,6 +274,21 @@ func (s *State) apply(e *reseller.Entry) error {
 // checkActor refuses an entry whose actor could not have acted: the
 // platform operator other than as the log names it (id 0, no email, via
 // cli), a user the log says was removed, or an API token the log knows as
+// activeLicense returns license lid, which must have been allocated to
+// client id and be active; if it is not, the error says it is notActive.
+func (s *State) activeLicense(lid, id int64, notActive string) (LicenseState, error) {
+	l, ok := s.Licenses[lid]
+	switch {
+	case !ok:
+		return l, fmt.Errorf("license %d was never allocated", lid)
+	case l.ClientID != id:
+		return l, fmt.Errorf("license %d belongs to client %d, not %d", lid, l.ClientID, id)
+	case l.Status != reseller.LicenseActive:
+		return l, fmt.Errorf("license %d is %s", lid, notActive)
+	}
+	return l, nil
+}
+
 // revoked or as another user's.
 func (s *State) checkActor(e *reseller.Entry) error {
 	a := &e.Actor
