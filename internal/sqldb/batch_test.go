@@ -16,10 +16,11 @@ import (
 )
 
 // holdCommitter starts a write acting in ctx's account that waits until
-// release is called, so that the writes submitted meanwhile for that account
-// queue for its committer and are then committed together as one batch.
-// It returns release, which returns the held write's error.
-func holdCommitter(t *testing.T, ctx context.Context, db *sqldb.DB) (release func() error) {
+// release is called, then runs fn (if not nil), so that the writes
+// submitted meanwhile for that account queue for its committer and are then
+// committed together as one batch. It returns release, which returns the
+// held write's error.
+func holdCommitter(t *testing.T, ctx context.Context, db *sqldb.DB, fn func(context.Context, func(string, ...any) error) error) (release func() error) {
 	t.Helper()
 	started, free := make(chan struct{}), make(chan struct{})
 	held := make(chan error, 1)
@@ -28,7 +29,10 @@ func holdCommitter(t *testing.T, ctx context.Context, db *sqldb.DB) (release fun
 		held <- sqldb.Write(ctx, db, func(ctx context.Context, exec func(string, ...any) error) error {
 			once.Do(func() { close(started) })
 			<-free
-			return nil
+			if fn == nil {
+				return nil
+			}
+			return fn(ctx, exec)
 		})
 	}()
 	<-started
@@ -82,7 +86,7 @@ func TestBatchRefusedActionRollsBackAlone(t *testing.T) {
 		c1, c2 := f.client(t, "one@x.test"), f.client(t, "two@x.test")
 		before := checkLog(t, f)
 
-		release := holdCommitter(t, op, db)
+		release := holdCommitter(t, op, db, nil)
 		queued := sqldb.Queued(db)
 		type result struct {
 			what string
@@ -172,7 +176,7 @@ func TestBatchFailingAtCommitAcknowledgesNothing(t *testing.T) {
 			}
 			return nil
 		})
-		release := holdCommitter(t, op, db)
+		release := holdCommitter(t, op, db, nil)
 		queued := sqldb.Queued(db)
 		const creates = 6
 		errs := make([]error, creates+2)

@@ -52,16 +52,7 @@ func TestWritePanics(t *testing.T) {
 		ctx := context.Background()
 		// Hold the writer so that the others queue up and are committed
 		// together as one batch.
-		started, release := make(chan struct{}), make(chan struct{})
-		first := make(chan error, 1)
-		go func() {
-			first <- sqldb.Write(ctx, db, func(ctx context.Context, exec func(string, ...any) error) error {
-				close(started)
-				<-release
-				return insertAccount("first")(ctx, exec)
-			})
-		}()
-		<-started
+		release := holdCommitter(t, ctx, db, insertAccount("first"))
 		queued := sqldb.Queued(db)
 		names := []string{"before", "panics", "after"}
 		errs := make([]error, len(names))
@@ -82,13 +73,12 @@ func TestWritePanics(t *testing.T) {
 		for range names {
 			<-queued // each is waiting for the committer, which the first holds
 		}
-		close(release)
+		if err := release(); err != nil {
+			t.Fatalf("first: %v", err)
+		}
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
 		wait(t, done, "writes")
-		if err := <-first; err != nil {
-			t.Fatalf("first: %v", err)
-		}
 		for i, name := range names {
 			if name == "panics" {
 				err := errs[i]
@@ -125,16 +115,7 @@ func TestWritePanics(t *testing.T) {
 func TestCloseWithWritesWaiting(t *testing.T) {
 	ctx := context.Background()
 	db := sqldbtest.MustOpen(t, "sqlite")
-	started, release := make(chan struct{}), make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- sqldb.Write(ctx, db, func(ctx context.Context, exec func(string, ...any) error) error {
-			close(started)
-			<-release
-			return insertAccount("under way")(ctx, exec)
-		})
-	}()
-	<-started
+	release := holdCommitter(t, ctx, db, insertAccount("under way"))
 	queued := sqldb.Queued(db)
 	errs := make([]error, 5)
 	var wg sync.WaitGroup
@@ -161,11 +142,10 @@ func TestCloseWithWritesWaiting(t *testing.T) {
 			t.Errorf("waiting write %d: error %v, want ErrClosed", i, err)
 		}
 	}
-	close(release)
-	wait(t, closed, "Close")
-	if err := <-first; err != nil {
+	if err := release(); err != nil {
 		t.Errorf("the write under way at Close: %v", err)
 	}
+	wait(t, closed, "Close")
 	if err := sqldb.Write(ctx, db, insertAccount("after")); !errors.Is(err, sqldb.ErrClosed) {
 		t.Errorf("write after Close: error %v, want ErrClosed", err)
 	}

@@ -271,9 +271,6 @@ func (s *State) apply(e *reseller.Entry) error {
 	return nil
 }
 
-// checkActor refuses an entry whose actor could not have acted: the
-// platform operator other than as the log names it (id 0, no email, via
-// cli), a user the log says was removed, or an API token the log knows as
 // activeLicense returns license lid, which must have been allocated to
 // client id and be active; if it is not, the error says it is notActive.
 func (s *State) activeLicense(lid, id int64, notActive string) (LicenseState, error) {
@@ -289,6 +286,9 @@ func (s *State) activeLicense(lid, id int64, notActive string) (LicenseState, er
 	return l, nil
 }
 
+// checkActor refuses an entry whose actor could not have acted: the
+// platform operator other than as the log names it (id 0, no email, via
+// cli), a user the log says was removed, or an API token the log knows as
 // revoked or as another user's.
 func (s *State) checkActor(e *reseller.Entry) error {
 	a := &e.Actor
